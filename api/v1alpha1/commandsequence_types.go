@@ -1,0 +1,137 @@
+package v1alpha1
+
+import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// CommandSequence is baton's record of one sequence of OperatorCommands: created and owned
+// by baton, it shows progress while the sequence runs and holds the report once it ends.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=cmdseq
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Progress",type=string,JSONPath=`.status.progress`
+// +kubebuilder:printcolumn:name="Current",type=integer,JSONPath=`.status.currentBatch`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type CommandSequence struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   CommandSequenceSpec   `json:"spec,omitempty"`
+	Status CommandSequenceStatus `json:"status,omitempty"`
+}
+
+// CommandSequenceSpec identifies the sequence.
+type CommandSequenceSpec struct {
+	// Key is the sequence key shared by the members: their kubescape.io/sequence label, or
+	// their spec.guid when they have no such label.
+	Key string `json:"key"`
+}
+
+// CommandSequenceStatus is rebuilt from the members on every reconcile. While the sequence
+// runs it stays small (counters); the report is written once, when it ends.
+type CommandSequenceStatus struct {
+	// +optional
+	Phase SequencePhase `json:"phase,omitempty"`
+	// Reason is a DESIGN.md reason when the sequence failed (Expired, Incomplete, ...).
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// +optional
+	Message string `json:"message,omitempty"`
+	// Progress is "finished members/commandCount".
+	// +optional
+	Progress string `json:"progress,omitempty"`
+	// +optional
+	Counts SequenceCounts `json:"counts,omitempty"`
+	// CurrentBatch is the commandIndex of the batch whose gate is open.
+	// +optional
+	CurrentBatch *int `json:"currentBatch,omitempty"`
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+	// FailedMember names the first member whose failure stopped the sequence.
+	// +optional
+	FailedMember string `json:"failedMember,omitempty"`
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// Report is every member in order with its outcome, written once the sequence ends.
+	// +optional
+	Report *SequenceReport `json:"report,omitempty"`
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
+
+// SequenceCounts counts members by outcome.
+type SequenceCounts struct {
+	// +optional
+	Total int32 `json:"total,omitempty"`
+	// +optional
+	Succeeded int32 `json:"succeeded,omitempty"`
+	// +optional
+	Failed int32 `json:"failed,omitempty"`
+	// +optional
+	Expired int32 `json:"expired,omitempty"`
+	// +optional
+	Skipped int32 `json:"skipped,omitempty"`
+}
+
+// SequenceReport aggregates the members' outcomes and payloads.
+type SequenceReport struct {
+	Members []ReportMember `json:"members"`
+	// PayloadsElided counts members whose payload was replaced by its size and sha256 to
+	// keep the report under --report-max-bytes.
+	// +optional
+	PayloadsElided int32 `json:"payloadsElided,omitempty"`
+}
+
+// ReportMember is one member's line in the report.
+type ReportMember struct {
+	Name string `json:"name"`
+	// +optional
+	Index *int `json:"index,omitempty"`
+	// +optional
+	CommandType string `json:"commandType,omitempty"`
+	// +optional
+	Phase CommandPhase `json:"phase,omitempty"`
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
+	// +optional
+	Executer string `json:"executer,omitempty"`
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+	// Duration is completedAt - startedAt, as a Go duration string.
+	// +optional
+	Duration string `json:"duration,omitempty"`
+	// +optional
+	Error *OperatorCommandStatusError `json:"error,omitempty"`
+	// Payload is the member's payload when it is valid JSON.
+	// +optional
+	Payload *apiextensionsv1.JSON `json:"payload,omitempty"`
+	// PayloadBase64 is the member's payload when it is not JSON.
+	// +optional
+	PayloadBase64 []byte `json:"payloadBase64,omitempty"`
+	// PayloadSize and PayloadSHA256 stand in for a payload elided to respect the cap.
+	// +optional
+	PayloadSize int64 `json:"payloadSize,omitempty"`
+	// +optional
+	PayloadSHA256 string `json:"payloadSHA256,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// CommandSequenceList is a list of CommandSequence.
+type CommandSequenceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	Items []CommandSequence `json:"items"`
+}

@@ -1,0 +1,90 @@
+package v1alpha1
+
+// Labels and annotations read or written by baton. DESIGN.md sections 2 and 4.
+const (
+	// LabelSequence names the sequence a command belongs to; without it, spec.guid does.
+	LabelSequence = "kubescape.io/sequence"
+	// LabelGate is set to GateOpen on an external command when its gate opens.
+	LabelGate = "kubescape.io/gate"
+	// GateOpen is the value of LabelGate on an opened command.
+	GateOpen = "open"
+
+	// AnnotationContinueOnFailure "true" makes a member's failure non-blocking.
+	AnnotationContinueOnFailure = "kubescape.io/continue-on-failure"
+	// AnnotationWhen holds an expr-lang condition evaluated when the member's gate opens.
+	AnnotationWhen = "kubescape.io/when"
+	// AnnotationRetries holds how many times a failing in-process handler is retried.
+	AnnotationRetries = "kubescape.io/retries"
+	// AnnotationGateLabels holds, as a JSON object, the routing labels baton adds when the
+	// gate opens, for executors that select on labels they cannot change.
+	AnnotationGateLabels = "kubescape.io/gate-labels"
+
+	// LabelAppName is the Kubescape operator's routing label.
+	LabelAppName = "kubescape.io/app-name"
+	// LabelNodeName is node-agent's additional routing label.
+	LabelNodeName = "kubescape.io/node-name"
+)
+
+// RoutingLabels are the labels existing executors select on. A held member must not carry
+// them before its gate opens.
+var RoutingLabels = []string{LabelAppName, LabelNodeName}
+
+// CommandPhase is where a command stands in the command state machine (DESIGN.md section 3).
+// +kubebuilder:validation:Enum=Pending;Ready;Running;Succeeded;Failed;Expired;Skipped
+type CommandPhase string
+
+// Command phases.
+const (
+	CommandPending   CommandPhase = "Pending"
+	CommandReady     CommandPhase = "Ready"
+	CommandRunning   CommandPhase = "Running"
+	CommandSucceeded CommandPhase = "Succeeded"
+	CommandFailed    CommandPhase = "Failed"
+	CommandExpired   CommandPhase = "Expired"
+	CommandSkipped   CommandPhase = "Skipped"
+)
+
+// Terminal reports whether nothing can change the phase any more.
+func (p CommandPhase) Terminal() bool {
+	switch p {
+	case CommandSucceeded, CommandFailed, CommandExpired, CommandSkipped:
+		return true
+	}
+	return false
+}
+
+// SequencePhase is where a sequence stands in the sequence state machine.
+// +kubebuilder:validation:Enum=Assembling;Running;Succeeded;Failed
+type SequencePhase string
+
+// Sequence phases.
+const (
+	SequenceAssembling SequencePhase = "Assembling"
+	SequenceRunning    SequencePhase = "Running"
+	SequenceSucceeded  SequencePhase = "Succeeded"
+	SequenceFailed     SequencePhase = "Failed"
+)
+
+// Terminal reports whether the sequence is finished.
+func (p SequencePhase) Terminal() bool {
+	return p == SequenceSucceeded || p == SequenceFailed
+}
+
+// Reasons written to status.error.reason, sequence status and Events.
+const (
+	ReasonExpired           = "Expired"
+	ReasonPredecessorFailed = "PredecessorFailed"
+	ReasonConditionFalse    = "ConditionFalse"
+	ReasonInvalidCondition  = "InvalidCondition"
+	ReasonInconsistentCount = "InconsistentCount"
+	ReasonMissingIndex      = "MissingIndex"
+	ReasonTooManyCommands   = "TooManyCommands"
+	ReasonIncomplete        = "Incomplete"
+	ReasonPayloadTooLarge   = "PayloadTooLarge"
+	ReasonExecutorLost      = "ExecutorLost"
+	ReasonExecutorCutoff    = "ExecutorCutoff"
+	ReasonUngated           = "Ungated"
+	ReasonInvalidGateLabels = "InvalidGateLabels"
+	ReasonIllegalTransition = "IllegalTransition"
+	ReasonHandlerFailed     = "HandlerFailed"
+)

@@ -1,0 +1,47 @@
+package v1alpha1_test
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/batonhq/baton/internal/testenv"
+)
+
+// The wire contract is proven on a real kube-apiserver and etcd with the generated CRDs.
+var (
+	env     *envtest.Environment
+	cfg     *rest.Config
+	k8s     client.Client
+	dyn     dynamic.Interface
+	suiteCt context.Context
+)
+
+func TestAPI(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "api/v1alpha1 wire contract")
+}
+
+var _ = BeforeSuite(func() {
+	var cancel context.CancelFunc
+	suiteCt, cancel = context.WithCancel(context.Background())
+	DeferCleanup(cancel)
+
+	var err error
+	env, err = testenv.New()
+	Expect(err).NotTo(HaveOccurred())
+	cfg, err = env.Start()
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(env.Stop)
+
+	k8s, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	Expect(err).NotTo(HaveOccurred())
+	dyn, err = dynamic.NewForConfig(cfg)
+	Expect(err).NotTo(HaveOccurred())
+})

@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"time"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+)
+
+// Options are the engine's knobs, set from the manager's flags.
+type Options struct {
+	// DefaultTTL applies to a command whose spec.ttl is 0. Zero means no TTL.
+	DefaultTTL time.Duration
+	// AssemblyTimeout bounds how long a sequence may wait for all its members, measured
+	// from its earliest member's creation. Zero means only member TTLs bound assembly.
+	AssemblyTimeout time.Duration
+	// MaxPayloadBytes caps one member's payload; larger fails it with PayloadTooLarge.
+	MaxPayloadBytes int64
+	// ReportMaxBytes caps the payload bytes of the report.
+	ReportMaxBytes int64
+	// ExternalMaxAge is the age past which an external executor ignores a command
+	// (the Kubescape operator's 30 minutes). Zero turns the check off.
+	ExternalMaxAge time.Duration
+	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff between attempts.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+}
+
+// Snapshot is everything the engine knows about one sequence (or one standalone command).
+type Snapshot struct {
+	Namespace string
+	// Key is the sequence key: the kubescape.io/sequence label or the members' spec.guid.
+	Key string
+	// Members are the commands sharing the key, in any order.
+	Members []Member
+	// Sequence is the last written status of the CommandSequence, nil before the first.
+	Sequence *batonv1.CommandSequenceStatus
+}
+
+// Member is one command as observed from the API server, plus what the caller knows about
+// its executor.
+type Member struct {
+	Name              string
+	Labels            map[string]string
+	Annotations       map[string]string
+	CommandType       string
+	CommandVersion    string
+	Index             *int
+	Count             *int
+	CreationTimestamp time.Time
+	TTL               time.Duration
+	Args              map[string]any
+	Status            batonv1.OperatorCommandStatus
+
+	// HasHandler is true when an in-process handler is registered for the type; otherwise
+	// the command is external and baton only opens its gate.
+	HasHandler bool
+	// Idempotent is true when that handler may be re-run after its executor was lost.
+	Idempotent bool
+	// InFlight is true when this process is running the handler right now. A Running
+	// in-process command that is not in flight lost its executor.
+	InFlight bool
+}
+
+// Plan is the engine's answer for one snapshot at one instant.
+type Plan struct {
+	// Status is the CommandSequence status to write (report included once terminal).
+	Status batonv1.CommandSequenceStatus
+	// Members has one entry per snapshot member, in report order (index, then name).
+	Members []MemberPlan
+	// Events are sequence-level events to record.
+	Events []Event
+	// NextWake is the next instant at which the plan changes by time alone (a TTL, the
+	// assembly timeout); zero when nothing is pending on time.
+	NextWake time.Time
+}
+
+// ActionType says what the caller must do to a member.
+type ActionType string
+
+const (
+	// ActionNone: nothing to write.
+	ActionNone ActionType = ""
+	// ActionSetStatus: write MemberPlan.Status (phase change, expiry, skip, failure).
+	ActionSetStatus ActionType = "SetStatus"
+	// ActionOpenGate: write MemberPlan.Status first if it differs, then, as the last write
+	// to this command, add GateLabels in one metadata patch.
+	ActionOpenGate ActionType = "OpenGate"
+	// ActionRun: claim the command (status write guarded by resourceVersion) and run its
+	// in-process handler, with a context ending at Deadline.
+	ActionRun ActionType = "Run"
+)
+
+// MemberPlan is what to do with one member.
+type MemberPlan struct {
+	Name   string
+	Action ActionType
+	// Status is the member's status after the action; for ActionRun, before the claim.
+	Status batonv1.OperatorCommandStatus
+	// GateLabels are the labels to add for ActionOpenGate.
+	GateLabels map[string]string
+	// Deadline is the member's TTL instant (zero: none); a running handler's context ends
+	// there.
+	Deadline time.Time
+	// MaxAttempts is 1 + kubescape.io/retries for ActionRun.
+	MaxAttempts int
+	// Events are the events to record on this command.
+	Events []Event
+}
+
+// Event is a Kubernetes Event to record.
+type Event struct {
+	Warning bool
+	Reason  string
+	Message string
+}
