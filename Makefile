@@ -3,7 +3,7 @@
 SHELL := /usr/bin/env bash -o pipefail
 CONTROLLER_GEN := go tool -modfile=hack/tools/go.mod controller-gen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-GENERATED_SUM := cat api/v1alpha1/zz_generated.deepcopy.go config/crd/bases/*.yaml config/rbac/*.yaml 2>/dev/null | sha256sum
+GENERATED_SUM := cat api/v1alpha1/zz_generated.deepcopy.go config/crd/bases/*.yaml config/rbac/role.yaml 2>/dev/null | sha256sum
 LDFLAGS := -X github.com/batonhq/baton/cmd/internal/version.Version=$(VERSION)
 
 .PHONY: help

@@ -1,0 +1,147 @@
+package controllers_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/batonhq/baton/steps"
+)
+
+// run is one invocation of a test handler, timed in memory with full precision.
+type run struct {
+	command    string
+	start, end time.Time
+	ctxErr     error
+}
+
+// handlers are the in-process steps of the specs. Each invocation is recorded, so specs
+// can count runs and check that intervals never overlap where they must not.
+type handlers struct {
+	mu   sync.Mutex
+	runs []run
+	// release unblocks the "block" handlers of a command (by name).
+	release map[string]chan struct{}
+	// failures counts down the retryable failures of "flaky" per command.
+	failures map[string]int
+}
+
+func newHandlers() *handlers {
+	return &handlers{release: map[string]chan struct{}{}, failures: map[string]int{}}
+}
+
+// idempotentBlock is "block" declared safe to re-run after its executor was lost.
+type idempotentBlock struct{ h *handlers }
+
+func (b idempotentBlock) Run(ctx context.Context, req steps.Request) (any, error) {
+	return b.h.block(ctx, req)
+}
+func (idempotentBlock) Idempotent() bool { return true }
+
+func (h *handlers) registry() *steps.Registry {
+	r := steps.NewRegistry()
+	register := func(commandType string, handler steps.Handler) {
+		Expect(r.Register(commandType, "", recording{h: h, inner: handler})).To(Succeed())
+	}
+	must := func(commandType string, f func(context.Context, steps.Request) (any, error)) {
+		register(commandType, steps.HandlerFunc(f))
+	}
+	must("record", func(ctx context.Context, req steps.Request) (any, error) {
+		if d, ok := req.Command.Spec.Args["sleep"].(string); ok {
+			pause, err := time.ParseDuration(d)
+			if err != nil {
+				return nil, err
+			}
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+			}
+		}
+		return map[string]any{"name": req.Command.Name, "earlier": len(req.Env.Steps)}, nil
+	})
+	must("fail", func(context.Context, steps.Request) (any, error) {
+		return nil, errors.New("boom")
+	})
+	must("flaky", func(_ context.Context, req steps.Request) (any, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.failures[req.Command.Name] > 0 {
+			h.failures[req.Command.Name]--
+			return nil, steps.Retryable(errors.New("not yet"))
+		}
+		return "ok", nil
+	})
+	must("big", func(_ context.Context, req steps.Request) (any, error) {
+		return []byte(strings.Repeat("x", 4<<10)), nil
+	})
+	must("text", func(context.Context, steps.Request) (any, error) {
+		return []byte("plain text, not JSON"), nil
+	})
+	must("block", h.block)
+	register("block-idempotent", idempotentBlock{h})
+	return r
+}
+
+// block waits for release or for its context, and reports which.
+func (h *handlers) block(ctx context.Context, req steps.Request) (any, error) {
+	h.mu.Lock()
+	ch, ok := h.release[req.Command.Name]
+	if !ok {
+		ch = make(chan struct{})
+		h.release[req.Command.Name] = ch
+	}
+	h.mu.Unlock()
+	select {
+	case <-ch:
+		return map[string]any{"released": true}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (h *handlers) unblock(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ch, ok := h.release[name]; ok {
+		close(ch)
+		return
+	}
+	ch := make(chan struct{})
+	close(ch)
+	h.release[name] = ch
+}
+
+func (h *handlers) invocations(name string) []run {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []run
+	for _, r := range h.runs {
+		if r.command == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (h *handlers) count(name string) int { return len(h.invocations(name)) }
+
+// recording wraps every registered handler to time its invocations.
+type recording struct {
+	h     *handlers
+	inner steps.Handler
+}
+
+func (r recording) Run(ctx context.Context, req steps.Request) (any, error) {
+	start := time.Now()
+	payload, err := r.inner.Run(ctx, req)
+	r.h.mu.Lock()
+	r.h.runs = append(r.h.runs, run{command: req.Command.Name, start: start, end: time.Now(), ctxErr: ctx.Err()})
+	r.h.mu.Unlock()
+	return payload, err
+}
+
+func (r recording) Idempotent() bool { return steps.IsIdempotent(r.inner) }

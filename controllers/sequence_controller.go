@@ -1,0 +1,164 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/steps"
+)
+
+// eventRecorder records events.k8s.io Events.
+type eventRecorder = events.EventRecorder
+
+// Options configure the sequence controller, from the manager's flags.
+type Options struct {
+	Engine engine.Options
+	// FinishedRetention, when positive, deletes a finished sequence and its commands that
+	// long after it finished.
+	FinishedRetention time.Duration
+	// MaxConcurrentSteps bounds the in-process handlers running at once.
+	MaxConcurrentSteps int
+	// MaxConcurrentReconciles bounds the sequences reconciled at once.
+	MaxConcurrentReconciles int
+	// Executer is written to status.executer of claimed commands: the pod name.
+	Executer string
+}
+
+// SequenceReconciler reconciles one sequence (or one standalone command) per request.
+type SequenceReconciler struct {
+	client   client.Client
+	apiRead  client.Reader
+	recorder eventRecorder
+	clock    clock.Clock
+	registry *steps.Registry
+	opts     Options
+	runner   *runner
+	active   activeSet
+}
+
+// NewSequenceReconciler wires a reconciler; the clock and the recorder are injected so
+// tests can drive them.
+func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRecorder, clk clock.Clock, registry *steps.Registry, opts Options) *SequenceReconciler {
+	return &SequenceReconciler{client: c, apiRead: apiReader, recorder: rec, clock: clk, registry: registry, opts: opts}
+}
+
+// +kubebuilder:rbac:groups=kubescape.io,resources=operatorcommands,verbs=get;list;watch;patch;update;delete
+// +kubebuilder:rbac:groups=kubescape.io,resources=operatorcommands/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=kubescape.io,resources=commandsequences,verbs=get;list;watch;create;patch;update;delete
+// +kubebuilder:rbac:groups=kubescape.io,resources=commandsequences/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch;update
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
+// SetupWithManager registers the controller, its cache index and its watches. ctx is the
+// manager's lifetime: handlers run under it.
+func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &batonv1.OperatorCommand{}, memberKeyField, indexMemberKey); err != nil {
+		return fmt.Errorf("indexing commands by sequence: %w", err)
+	}
+	r.runner = newRunner(ctx, r.client, r.registry, r.recorder, r.clock, r.opts.Engine, r.opts.Executer,
+		r.opts.MaxConcurrentSteps, mgr.GetLogger().WithName("runner"))
+	toUnit := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []ctrl.Request {
+		switch o := obj.(type) {
+		case *batonv1.OperatorCommand:
+			return []ctrl.Request{requestFor(o.Namespace, unitKey(o))}
+		case *batonv1.CommandSequence:
+			return []ctrl.Request{requestFor(o.Namespace, sequencePrefix+o.Spec.Key)}
+		}
+		return nil
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("sequence").
+		Watches(&batonv1.OperatorCommand{}, toUnit).
+		Watches(&batonv1.CommandSequence{}, toUnit).
+		WatchesRawSource(source.Channel(r.runner.wake, toUnit)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
+		Complete(r)
+}
+
+// Reconcile loads the unit, asks the engine for a plan, applies it, keeps the
+// CommandSequence current, and requeues at the plan's next instant.
+func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	u, ok := parseRequest(req)
+	if !ok {
+		return ctrl.Result{}, nil
+	}
+	cmds, err := r.members(ctx, u)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	seq, err := r.sequence(ctx, u)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if len(cmds) == 0 {
+		r.active.mark(u.namespace+"/"+u.index, false)
+		return ctrl.Result{}, r.deleteSequence(ctx, seq)
+	}
+	if err := r.normalizeTTLs(ctx, cmds); err != nil {
+		return requeueOnConflict(err)
+	}
+
+	now := r.clock.Now()
+	snap := r.snapshot(u, cmds, seq)
+	plan := engine.Decide(snap, r.opts.Engine, now)
+	if err := r.applyMembers(ctx, snap, cmds, plan, now); err != nil {
+		return requeueOnConflict(err)
+	}
+	if !u.standalone {
+		if seq, err = r.syncSequence(ctx, u, seq, plan); err != nil {
+			return requeueOnConflict(err)
+		}
+	}
+	r.active.mark(u.namespace+"/"+u.index, !plan.Status.Phase.Terminal())
+
+	retireAt, err := r.retire(ctx, u, cmds, seq, plan, now)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: untilEarliest(now, plan.NextWake, retireAt)}, nil
+}
+
+// members lists the unit's commands from the cache index.
+func (r *SequenceReconciler) members(ctx context.Context, u unit) ([]batonv1.OperatorCommand, error) {
+	var list batonv1.OperatorCommandList
+	if err := r.client.List(ctx, &list, client.InNamespace(u.namespace), client.MatchingFields{memberKeyField: u.index}); err != nil {
+		return nil, fmt.Errorf("listing the commands of %s: %w", u.index, err)
+	}
+	return list.Items, nil
+}
+
+// requeueOnConflict turns a lost optimistic-concurrency race into a quiet retry: the
+// object changed, and the watch brings the change.
+func requeueOnConflict(err error) (ctrl.Result, error) {
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+// untilEarliest is the delay until the earliest non-zero instant, or 0 for none.
+func untilEarliest(now time.Time, instants ...time.Time) time.Duration {
+	var earliest time.Time
+	for _, t := range instants {
+		if !t.IsZero() && (earliest.IsZero() || t.Before(earliest)) {
+			earliest = t
+		}
+	}
+	if earliest.IsZero() {
+		return 0
+	}
+	// A wake-up already due still needs a positive delay: 0 means "never" to the queue.
+	return max(earliest.Sub(now), time.Millisecond)
+}

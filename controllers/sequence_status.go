@@ -1,0 +1,93 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/engine"
+)
+
+// sequence fetches the unit's CommandSequence from the cache; nil when there is none (or
+// the unit is a standalone command, which has none).
+func (r *SequenceReconciler) sequence(ctx context.Context, u unit) (*batonv1.CommandSequence, error) {
+	if u.standalone {
+		return nil, nil
+	}
+	seq := &batonv1.CommandSequence{}
+	err := r.client.Get(ctx, client.ObjectKey{Namespace: u.namespace, Name: sequenceName(u.key)}, seq)
+	if err != nil {
+		return nil, client.IgnoreNotFound(fmt.Errorf("reading the sequence %s: %w", u.key, err))
+	}
+	return seq, nil
+}
+
+// syncSequence creates the CommandSequence on first sight and writes the planned status
+// when it differs: counters while running, the report once, at the end.
+func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *batonv1.CommandSequence, plan engine.Plan) (*batonv1.CommandSequence, error) {
+	if seq == nil {
+		seq = &batonv1.CommandSequence{
+			ObjectMeta: metav1.ObjectMeta{Namespace: u.namespace, Name: sequenceName(u.key)},
+			Spec:       batonv1.CommandSequenceSpec{Key: u.key},
+		}
+		if len(validation.IsValidLabelValue(u.key)) == 0 {
+			seq.Labels = map[string]string{batonv1.LabelSequence: u.key}
+		}
+		if err := r.client.Create(ctx, seq); err != nil {
+			return nil, fmt.Errorf("creating the sequence %s: %w", u.key, err)
+		}
+		r.recorder.Eventf(seq, nil, "Normal", "Created", "Reconcile", "sequence %s created", u.key)
+	}
+	for _, e := range plan.Events {
+		r.event(seq, e)
+	}
+	want := plan.Status
+	want.ObservedGeneration = seq.Generation
+	if equality.Semantic.DeepEqual(seq.Status, want) {
+		return seq, nil
+	}
+	orig := seq.DeepCopy()
+	seq.Status = want
+	if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return nil, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
+	}
+	return seq, nil
+}
+
+func (r *SequenceReconciler) deleteSequence(ctx context.Context, seq *batonv1.CommandSequence) error {
+	if seq == nil {
+		return nil
+	}
+	if err := r.client.Delete(ctx, seq); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting the sequence %s, which has no commands left: %w", seq.Name, err)
+	}
+	return nil
+}
+
+// retire deletes a finished unit --finished-retention after it finished, like a Job's
+// ttlSecondsAfterFinished. It returns when to look again, zero for never.
+func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []batonv1.OperatorCommand, seq *batonv1.CommandSequence, plan engine.Plan, now time.Time) (time.Time, error) {
+	if r.opts.FinishedRetention <= 0 || !plan.Status.Phase.Terminal() || plan.Status.CompletedAt == nil {
+		return time.Time{}, nil
+	}
+	at := plan.Status.CompletedAt.Add(r.opts.FinishedRetention)
+	if now.Before(at) {
+		return at, nil
+	}
+	for i := range cmds {
+		if err := r.client.Delete(ctx, &cmds[i], client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+			return time.Time{}, fmt.Errorf("deleting finished command %s: %w", cmds[i].Name, err)
+		}
+	}
+	if err := r.deleteSequence(ctx, seq); err != nil {
+		return time.Time{}, err
+	}
+	r.active.mark(u.namespace+"/"+u.index, false)
+	return time.Time{}, nil
+}
