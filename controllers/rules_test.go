@@ -121,4 +121,3 @@ func counter(name, commandType, outcome string) float64 {
 	}
 	return 0
 }
-

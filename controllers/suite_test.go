@@ -20,7 +20,7 @@ import (
 
 	"github.com/batonhq/baton/controllers"
 	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/internal/testenv"
+	"github.com/batonhq/baton/internal/localcluster"
 )
 
 // One real API server for the package; each spec gets its own namespace, and a manager
@@ -44,12 +44,12 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(cancel)
 
 	var err error
-	env, err = testenv.New()
+	env, err = localcluster.New()
 	Expect(err).NotTo(HaveOccurred())
 	cfg, err = env.Start()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)
-	k8s, err = client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})
+	k8s, err = client.NewWithWatch(cfg, client.Options{Scheme: localcluster.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 })
 
@@ -76,7 +76,7 @@ func testOptions() controllers.Options {
 // (or the spec ends), and waits until it stopped.
 func startManager(opts controllers.Options, h *handlers) (stop func()) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  testenv.Scheme(),
+		Scheme:  localcluster.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		// Each manager registers a controller named "sequence"; the specs start several.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},

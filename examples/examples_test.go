@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
-	"github.com/batonhq/baton/internal/testenv"
+	"github.com/batonhq/baton/internal/localcluster"
 	"github.com/batonhq/baton/steps"
 )
 
@@ -39,12 +39,12 @@ var _ = BeforeSuite(func() {
 	suiteCt, cancel = context.WithCancel(context.Background())
 	DeferCleanup(cancel)
 	var err error
-	env, err = testenv.New()
+	env, err = localcluster.New()
 	Expect(err).NotTo(HaveOccurred())
 	cfg, err := env.Start()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)
-	k8s, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	k8s, err = client.New(cfg, client.Options{Scheme: localcluster.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 
 	user, err := env.AddUser(envtest.User{Name: "examples", Groups: []string{"system:masters"}}, nil)
@@ -55,7 +55,7 @@ var _ = BeforeSuite(func() {
 	Expect(os.WriteFile(kubeconfig, data, 0o600)).To(Succeed())
 
 	ctx, stop := context.WithCancel(suiteCt)
-	done, err := testenv.RunManager(ctx, cfg, steps.NewRegistry())
+	done, err := localcluster.RunManager(ctx, cfg, steps.NewRegistry())
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() {
 		stop()
@@ -67,7 +67,7 @@ var _ = BeforeSuite(func() {
 func apply(file string) string {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "example-"}}
 	Expect(k8s.Create(suiteCt, ns)).To(Succeed())
-	out, err := exec.Command(testenv.Kubectl(env), "--kubeconfig", kubeconfig, "apply", "-n", ns.Name, "-f", file).CombinedOutput()
+	out, err := exec.Command(localcluster.Kubectl(env), "--kubeconfig", kubeconfig, "apply", "-n", ns.Name, "-f", file).CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), string(out))
 	return ns.Name
 }

@@ -87,4 +87,6 @@ const (
 	ReasonInvalidGateLabels = "InvalidGateLabels"
 	ReasonIllegalTransition = "IllegalTransition"
 	ReasonHandlerFailed     = "HandlerFailed"
+	// ReasonInvalidRetries: kubescape.io/retries is not an integer in the accepted range.
+	ReasonInvalidRetries = "InvalidRetries"
 )

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/batonhq/baton/internal/testenv"
+	"github.com/batonhq/baton/internal/localcluster"
 )
 
 // The wire contract is proven on a real kube-apiserver and etcd with the generated CRDs.
@@ -34,13 +34,13 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(cancel)
 
 	var err error
-	env, err = testenv.New()
+	env, err = localcluster.New()
 	Expect(err).NotTo(HaveOccurred())
 	cfg, err = env.Start()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)
 
-	k8s, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	k8s, err = client.New(cfg, client.Options{Scheme: localcluster.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 	dyn, err = dynamic.NewForConfig(cfg)
 	Expect(err).NotTo(HaveOccurred())

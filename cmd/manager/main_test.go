@@ -13,13 +13,13 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/batonhq/baton/internal/testenv"
+	"github.com/batonhq/baton/internal/localcluster"
 )
 
 // TestManagerBinary builds bin/manager's program, runs it against a real API server,
 // waits for its probes, and stops it with SIGTERM, as a kubelet would.
 func TestManagerBinary(t *testing.T) {
-	env, err := testenv.New()
+	env, err := localcluster.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,14 +11,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
-	"github.com/batonhq/baton/internal/testenv"
+	"github.com/batonhq/baton/internal/localcluster"
 	"github.com/batonhq/baton/steps"
 )
 
 // TestGreetInASequence runs this program's registry — greet beside the built-ins — in the
 // full manager on a real API server, after a built-in step.
 func TestGreetInASequence(t *testing.T) {
-	env, err := testenv.New()
+	env, err := localcluster.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,10 +32,10 @@ func TestGreetInASequence(t *testing.T) {
 
 	registry := steps.NewRegistry()
 	registry.MustRegister("greet", "", Greet{})
-	if _, err := testenv.RunManager(ctx, cfg, registry); err != nil {
+	if _, err := localcluster.RunManager(ctx, cfg, registry); err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	c, err := client.New(cfg, client.Options{Scheme: localcluster.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
-// Package testenv starts the real control plane every API-touching test runs against:
-// kube-apiserver and etcd built from Go modules by hack/envtest.sh, with baton's CRDs
-// installed. It is for tests only.
-package testenv
+// Package localcluster starts a real control plane on this machine — kube-apiserver and
+// etcd built from Go modules by hack/envtest.sh, with baton's CRDs installed — and runs the
+// full baton manager against it. Every API-touching test, the local runner (make demo)
+// and the benchmark use it. It finds the repository from its own source path, so it serves
+// programs run from a checkout (go test, go run), not installed binaries.
+package localcluster
 
 import (
 	"fmt"
