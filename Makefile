@@ -41,6 +41,10 @@ verify-generated: ## Fail when `make generate manifests` would change a generate
 	@before=$$($(GENERATED_SUM)); $(MAKE) -s generate manifests; \
 	 [ "$$before" = "$$($(GENERATED_SUM))" ] || { echo "generated files were stale: 'make generate manifests' rewrote them; commit the result" >&2; exit 1; }
 
+.PHONY: demo
+demo: ## Start a local control plane and the manager, run the example sequences, print their reports.
+	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/baton-local
+
 .PHONY: test
 test: verify-generated vet build ## Everything CI runs: generated files current, vet, build, all tests on a real API server.
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go test ./... -count=1 -timeout 20m

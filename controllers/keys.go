@@ -23,21 +23,12 @@ const (
 	standalonePrefix = "cmd:"
 )
 
-// sequenceKey is the key of the sequence a member belongs to: the kubescape.io/sequence
-// label, else spec.guid.
-func sequenceKey(cmd *batonv1.OperatorCommand) string {
-	if key := cmd.Labels[batonv1.LabelSequence]; key != "" {
-		return key
-	}
-	return cmd.Spec.GUID
-}
-
 // unitKey is the index value and request name for a command.
 func unitKey(cmd *batonv1.OperatorCommand) string {
-	if cmd.Spec.CommandCount == nil {
+	if !cmd.InSequence() {
 		return standalonePrefix + cmd.Name
 	}
-	return sequencePrefix + sequenceKey(cmd)
+	return sequencePrefix + cmd.SequenceKey()
 }
 
 func indexMemberKey(obj client.Object) []string {

@@ -2,9 +2,19 @@ package localcluster
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
 
+	"k8s.io/apimachinery/pkg/util/sets"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/cmd/manager/app"
 	"github.com/batonhq/baton/steps"
 )
@@ -21,4 +31,94 @@ func RunManager(ctx context.Context, cfg *rest.Config, registry *steps.Registry)
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx, cfg, opts, registry) }()
 	return done, nil
+}
+
+// Cluster is a local control plane with the baton manager running against it.
+type Cluster struct {
+	Env    *envtest.Environment
+	Config *rest.Config
+	Client client.Client
+
+	stopManager context.CancelFunc
+	managerDone <-chan error
+}
+
+// Start starts the control plane and the manager, with the handlers in registry.
+func Start(ctx context.Context, registry *steps.Registry) (*Cluster, error) {
+	env, err := New()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
+	}
+	c := &Cluster{Env: env, Config: cfg}
+	if c.Client, err = client.New(cfg, client.Options{Scheme: Scheme()}); err != nil {
+		return nil, errors.Join(err, env.Stop())
+	}
+	mgrCtx, cancel := context.WithCancel(ctx)
+	c.stopManager = cancel
+	if c.managerDone, err = RunManager(mgrCtx, cfg, registry); err != nil {
+		cancel()
+		return nil, errors.Join(err, env.Stop())
+	}
+	return c, nil
+}
+
+// Stop stops the manager, then the control plane.
+func (c *Cluster) Stop() error {
+	c.stopManager()
+	return errors.Join(<-c.managerDone, c.Env.Stop())
+}
+
+// Apply creates the OperatorCommands in a YAML file (one or many documents) in namespace
+// and returns the keys of the sequences they belong to, in order of first appearance.
+func (c *Cluster) Apply(ctx context.Context, namespace, file string) ([]string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	decoder := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	var keys []string
+	seen := sets.New[string]()
+	for {
+		cmd := &batonv1.OperatorCommand{}
+		if err := decoder.Decode(cmd); errors.Is(err, io.EOF) {
+			return keys, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", file, err)
+		}
+		cmd.Namespace = namespace
+		if err := c.Client.Create(ctx, cmd); err != nil {
+			return nil, fmt.Errorf("creating command %s from %s: %w", cmd.Name, file, err)
+		}
+		if key := cmd.SequenceKey(); cmd.InSequence() && !seen.Has(key) {
+			seen.Insert(key)
+			keys = append(keys, key)
+		}
+	}
+}
+
+// WaitFinished waits until the sequence with this key has finished and returns it.
+func (c *Cluster) WaitFinished(ctx context.Context, namespace, key string) (*batonv1.CommandSequence, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var list batonv1.CommandSequenceList
+		if err := c.Client.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+			return nil, fmt.Errorf("listing sequences: %w", err)
+		}
+		for i := range list.Items {
+			if seq := &list.Items[i]; seq.Spec.Key == key && seq.Status.Phase.Terminal() && seq.Status.Report != nil {
+				return seq, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for sequence %s to finish: %w", key, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
