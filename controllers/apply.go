@@ -15,7 +15,7 @@ import (
 // applyMembers carries out the plan's member actions in report order. An external
 // command's gate-opening patch is its last write: the engine plans nothing more for it
 // until its executor reports.
-func (r *SequenceReconciler) applyMembers(ctx context.Context, snap engine.Snapshot, cmds []batonv1.OperatorCommand, plan engine.Plan, now time.Time) error {
+func (r *SequenceReconciler) applyMembers(ctx context.Context, cmds []batonv1.OperatorCommand, plan engine.Plan, now time.Time) error {
 	gates := predecessorsDone(cmds)
 	byName := make(map[string]*batonv1.OperatorCommand, len(cmds))
 	for i := range cmds {
@@ -32,14 +32,14 @@ func (r *SequenceReconciler) applyMembers(ctx context.Context, snap engine.Snaps
 		if cmd.Status.Completed {
 			r.runner.forget(cmd.UID)
 		}
-		if err := r.applyMember(ctx, snap, gates, cmd, mp, now); err != nil {
+		if err := r.applyMember(ctx, gates, cmd, mp, now); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *SequenceReconciler) applyMember(ctx context.Context, snap engine.Snapshot, gates map[int]time.Time, cmd *batonv1.OperatorCommand, mp engine.MemberPlan, now time.Time) error {
+func (r *SequenceReconciler) applyMember(ctx context.Context, gates map[int]time.Time, cmd *batonv1.OperatorCommand, mp engine.MemberPlan, now time.Time) error {
 	switch mp.Action {
 	case engine.ActionSetStatus:
 		return r.setStatus(ctx, gates, cmd, mp.Status, now)
@@ -56,7 +56,7 @@ func (r *SequenceReconciler) applyMember(ctx context.Context, snap engine.Snapsh
 		if err := r.setStatus(ctx, gates, cmd, mp.Status, now); err != nil {
 			return err
 		}
-		r.runner.start(cmd, mp, engine.EnvFor(snap, cmd.Name))
+		r.runner.start(cmd, mp)
 	}
 	return nil
 }

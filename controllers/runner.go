@@ -69,7 +69,7 @@ func (r *runner) forget(uid types.UID) {
 }
 
 // start runs the command's handler in the background unless it already runs here.
-func (r *runner) start(cmd *batonv1.OperatorCommand, plan engine.MemberPlan, env engine.Env) {
+func (r *runner) start(cmd *batonv1.OperatorCommand, plan engine.MemberPlan) {
 	r.mu.Lock()
 	if _, ok := r.active[cmd.UID]; ok {
 		r.mu.Unlock()
@@ -77,6 +77,10 @@ func (r *runner) start(cmd *batonv1.OperatorCommand, plan engine.MemberPlan, env
 	}
 	r.active[cmd.UID] = struct{}{}
 	r.mu.Unlock()
+	var env engine.Env
+	if plan.Env != nil {
+		env = *plan.Env
+	}
 	go r.run(cmd.DeepCopy(), plan, env)
 }
 
@@ -203,21 +207,24 @@ func (r *runner) complete(ctx context.Context, cmd *batonv1.OperatorCommand, pay
 	status.Phase, status.Message = batonv1.CommandSucceeded, "succeeded"
 	if runErr == nil {
 		data, err := steps.EncodePayload(payload)
-		switch {
-		case err != nil:
-			runErr = fmt.Errorf("encoding the payload: %w", err)
-		case engine.CheckPayload(r.opts, data) != nil:
-			status.Phase = batonv1.CommandFailed
-			status.Error = &batonv1.OperatorCommandStatusError{Reason: batonv1.ReasonPayloadTooLarge, Message: engine.CheckPayload(r.opts, data).Error()}
-			status.Message = status.Error.Message
-		default:
+		if err == nil {
+			err = engine.CheckPayload(r.opts, data)
+		}
+		if err != nil {
+			runErr = err
+		} else {
 			status.Payload = data
 		}
 	}
 	if runErr != nil {
+		reason, message := batonv1.ReasonHandlerFailed, runErr.Error()
+		var refused *engine.ReasonError
+		if errors.As(runErr, &refused) {
+			reason, message = refused.Reason, refused.Message
+		}
 		status.Phase = batonv1.CommandFailed
-		status.Error = &batonv1.OperatorCommandStatusError{Reason: batonv1.ReasonHandlerFailed, Message: runErr.Error()}
-		status.Message = fmt.Sprintf("attempt %d failed: %v", status.Attempts, runErr)
+		status.Error = &batonv1.OperatorCommandStatusError{Reason: reason, Message: message}
+		status.Message = fmt.Sprintf("attempt %d failed: %s", status.Attempts, message)
 	}
 	if _, err := writeCommandStatus(ctx, r.client, cmd, status); err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {

@@ -113,7 +113,7 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	now := r.clock.Now()
 	snap := r.snapshot(u, cmds, seq)
 	plan := engine.Decide(snap, r.opts.Engine, now)
-	if err := r.applyMembers(ctx, snap, cmds, plan, now); err != nil {
+	if err := r.applyMembers(ctx, cmds, plan, now); err != nil {
 		return requeueOnConflict(err)
 	}
 	if !u.standalone {

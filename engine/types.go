@@ -13,14 +13,17 @@ type Options struct {
 	// AssemblyTimeout bounds how long a sequence may wait for all its members, measured
 	// from its earliest member's creation. Zero means only member TTLs bound assembly.
 	AssemblyTimeout time.Duration
-	// MaxPayloadBytes caps one member's payload; larger fails it with PayloadTooLarge.
+	// MaxPayloadBytes caps one member's payload; larger fails it with PayloadTooLarge (the
+	// runner asks CheckPayload). Zero means DefaultMaxPayloadBytes.
 	MaxPayloadBytes int64
-	// ReportMaxBytes caps the payload bytes of the report.
+	// ReportMaxBytes caps the payload bytes of the report, counted as written (JSON bytes,
+	// base64 bytes). Zero means DefaultReportMaxBytes.
 	ReportMaxBytes int64
 	// ExternalMaxAge is the age past which an external executor ignores a command
 	// (the Kubescape operator's 30 minutes). Zero turns the check off.
 	ExternalMaxAge time.Duration
-	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff between attempts.
+	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff between attempts
+	// (RetryDelay). Zero means DefaultRetryBaseDelay, DefaultRetryMaxDelay.
 	RetryBaseDelay time.Duration
 	RetryMaxDelay  time.Duration
 }
@@ -61,7 +64,9 @@ type Member struct {
 	InFlight bool
 }
 
-// Plan is the engine's answer for one snapshot at one instant.
+// Plan is the engine's answer for one snapshot at one instant. It may share memory with the
+// snapshot (statuses' pointers, payloads) and between its own parts (one completedAt for
+// every write of the plan, one Env for a batch): treat it as read-only.
 type Plan struct {
 	// Status is the CommandSequence status to write (report included once terminal).
 	Status batonv1.CommandSequenceStatus
@@ -70,7 +75,8 @@ type Plan struct {
 	// Events are sequence-level events to record.
 	Events []Event
 	// NextWake is the next instant at which the plan changes by time alone (a TTL, the
-	// assembly timeout); zero when nothing is pending on time.
+	// assembly deadline, a held member's executor cutoff); zero when nothing is pending on
+	// time.
 	NextWake time.Time
 }
 
@@ -94,17 +100,27 @@ const (
 type MemberPlan struct {
 	Name   string
 	Action ActionType
-	// Status is the member's status after the action; for ActionRun, before the claim.
+	// Status is the member's status after the action; for ActionRun, before the claim
+	// (phase Ready for a first run, Running for the re-run of a lost idempotent handler).
+	// With ActionNone it is the observed status, unchanged.
 	Status batonv1.OperatorCommandStatus
 	// GateLabels are the labels to add for ActionOpenGate.
 	GateLabels map[string]string
 	// Deadline is the member's TTL instant (zero: none); a running handler's context ends
 	// there.
 	Deadline time.Time
-	// MaxAttempts is 1 + kubescape.io/retries for ActionRun.
+	// MaxAttempts is 1 + kubescape.io/retries for ActionRun: the runs this claim may make,
+	// retries included, each after RetryDelay and only while RetryFits the Deadline.
 	MaxAttempts int
 	// Events are the events to record on this command.
 	Events []Event
+	// Phase is the member's phase as the engine sees it after the action. It differs from
+	// Status.Phase when baton must not write (an external command after its gate opened
+	// shows Running here while its recorded phase stays Ready).
+	Phase batonv1.CommandPhase
+	// Env is what the handler of an ActionRun sees of the sequence: earlier steps, its
+	// args, the sequence. Shared between the members of a batch: read-only.
+	Env *Env
 }
 
 // Event is a Kubernetes Event to record.

@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+)
+
+// assemble decides whether gates may open: the membership is consistent, and either every
+// member is present or the sequence already started. It sets failure when the sequence is
+// broken, incomplete at its assembly deadline, or already finished.
+func (d *decision) assemble() {
+	d.checkMembership()
+	d.started = d.assembled || d.startedBefore()
+	if prev := d.snap.Sequence; prev != nil && prev.Phase.Terminal() {
+		d.frozen = true
+		if d.failure == nil {
+			d.failure = lateFailure(prev)
+		}
+	}
+	if d.failure == nil && !d.started {
+		d.checkIncomplete()
+	}
+}
+
+// checkMembership checks the members against each other. A lone member without
+// commandCount is a standalone command. Otherwise every member must carry the same
+// positive commandCount and a commandIndex, and there may not be more members than the
+// count. The first violation, in report order, is the failure.
+func (d *decision) checkMembership() {
+	n := len(d.members)
+	d.count = n
+	if n == 0 {
+		return
+	}
+	if n == 1 && d.members[0].m.Count == nil {
+		d.standalone, d.count, d.assembled = true, 1, true
+		return
+	}
+	var first *memberState
+	for i := range d.members {
+		ms := &d.members[i]
+		switch {
+		case ms.m.Count == nil:
+			d.fail(batonv1.ReasonInconsistentCount, ms.m.Name, fmt.Sprintf(
+				"command %s has no commandCount but shares sequence key %q with %d other commands",
+				ms.m.Name, d.snap.Key, n-1))
+			return
+		case first == nil:
+			first = ms
+		case *ms.m.Count != *first.m.Count:
+			d.fail(batonv1.ReasonInconsistentCount, ms.m.Name, fmt.Sprintf(
+				"commands disagree on commandCount: %s has %d, %s has %d",
+				first.m.Name, *first.m.Count, ms.m.Name, *ms.m.Count))
+			return
+		}
+	}
+	c := *first.m.Count
+	switch {
+	case c < 1:
+		d.fail(batonv1.ReasonInconsistentCount, first.m.Name, fmt.Sprintf(
+			"commandCount %d is not a sequence size", c))
+		return
+	case n > c:
+		d.fail(batonv1.ReasonTooManyCommands, "", fmt.Sprintf(
+			"sequence %q has %d commands but commandCount is %d", d.snap.Key, n, c))
+		return
+	}
+	for i := range d.members {
+		if m := d.members[i].m; m.Index == nil {
+			d.fail(batonv1.ReasonMissingIndex, m.Name, fmt.Sprintf(
+				"command %s has commandCount %d but no commandIndex", m.Name, c))
+			return
+		}
+	}
+	d.count = c
+	d.assembled = n == c
+}
+
+func (d *decision) fail(reason, member, message string) {
+	d.failure = &failure{phase: batonv1.CommandFailed, reason: reason, member: member, message: message}
+}
+
+// startedBefore reports whether a gate was opened before: the recorded sequence says so,
+// or a member's record shows baton moved it past Pending. A member deleted later does not
+// send the sequence back to assembly.
+func (d *decision) startedBefore() bool {
+	if prev := d.snap.Sequence; prev != nil && prev.Phase != "" && prev.Phase != batonv1.SequenceAssembling &&
+		sequenceOrdinal(prev.Phase) >= 0 {
+		return true
+	}
+	for i := range d.members {
+		ms := &d.members[i]
+		if ms.gateOpen || ms.recorded == batonv1.CommandReady || ms.recorded == batonv1.CommandRunning {
+			return true
+		}
+	}
+	return false
+}
+
+// checkIncomplete fails a sequence still assembling at its assembly deadline: the earliest
+// member TTL, or AssemblyTimeout after the earliest creation, whichever comes first.
+func (d *decision) checkIncomplete() {
+	var at time.Time
+	var why string
+	var earliest time.Time
+	for i := range d.members {
+		ms := &d.members[i]
+		if !ms.deadline.IsZero() && (at.IsZero() || ms.deadline.Before(at)) {
+			at, why = ms.deadline, "the TTL of command "+ms.m.Name
+		}
+		if c := ms.m.CreationTimestamp; i == 0 || c.Before(earliest) {
+			earliest = c
+		}
+	}
+	if t := d.opts.AssemblyTimeout; t > 0 && len(d.members) > 0 {
+		if limit := earliest.Add(t); at.IsZero() || limit.Before(at) {
+			at, why = limit, fmt.Sprintf("the assembly timeout %s", t)
+		}
+	}
+	if at.IsZero() {
+		return
+	}
+	if d.now.Before(at) {
+		d.wakeAt(at)
+		return
+	}
+	d.fail(batonv1.ReasonIncomplete, "", fmt.Sprintf(
+		"sequence %q has %d of %d commands at %s, when %s ended its assembly",
+		d.snap.Key, len(d.members), d.count, formatTime(at), why))
+}
+
+// lateFailure completes a member that is still waiting when the sequence already ended (it
+// arrived late, or was never decided): it inherits the sequence's assembly failure, is
+// skipped after a failed member, or is one command too many for a finished sequence.
+func lateFailure(prev *batonv1.CommandSequenceStatus) *failure {
+	if prev.Phase == batonv1.SequenceFailed {
+		switch prev.Reason {
+		case batonv1.ReasonIncomplete, batonv1.ReasonInconsistentCount, batonv1.ReasonMissingIndex,
+			batonv1.ReasonTooManyCommands:
+			return &failure{phase: batonv1.CommandFailed, reason: prev.Reason,
+				message: "sequence already failed: " + prev.Message}
+		}
+		return &failure{phase: batonv1.CommandSkipped, reason: batonv1.ReasonPredecessorFailed,
+			message: fmt.Sprintf("sequence already failed: command %s failed (%s)", prev.FailedMember, prev.Reason)}
+	}
+	return &failure{phase: batonv1.CommandFailed, reason: batonv1.ReasonTooManyCommands,
+		message: "command arrived after its sequence finished"}
+}

@@ -1,0 +1,116 @@
+// Package engine holds every decision baton makes about a sequence of OperatorCommands, and
+// nothing else. Decide takes a Snapshot of one sequence (its members as read from the API
+// server, the last CommandSequence status), the Options and the instant now, and returns a
+// Plan: what to write to each command, the CommandSequence status, the events to record and
+// when time alone will change the answer. It is pure — no client, no clock, no logging —
+// so all of DESIGN.md sections 2 and 3 is tested here without a cluster.
+//
+// engine must not import client-go, controller-runtime or anything that talks to an API
+// server; apimachinery types are fine. `go list -deps ./engine | grep -E
+// 'client-go|controller-runtime'` prints nothing.
+//
+// # Why did this command not run yet?
+//
+// Decide walks the batches in ascending commandIndex and, for each member, applies the
+// first rule that holds, in this order:
+//
+//  1. Its status.phase is terminal (Succeeded, Failed, Expired, Skipped): it never changes.
+//     If its executor reports it started again (completed went false), the report is
+//     refused: the recorded status is written back with a Warning IllegalTransition.
+//  2. Its executor reported completion (completed true, with or without error): baton
+//     records the phase it implies (no error: Succeeded; error reason Expired: Expired;
+//     PredecessorFailed or ConditionFalse: Skipped; any other: Failed).
+//  3. The sequence is broken and no executor holds the member (its gate never opened, or
+//     an in-process one is not in flight): it fails with the sequence's reason. Broken means: members disagree on commandCount, one has none
+//     beside others, or it is below 1 (InconsistentCount); more members than commandCount
+//     (TooManyCommands); a member without commandIndex (MissingIndex); still incomplete at
+//     the assembly deadline (Incomplete); or the sequence already finished and this member
+//     came late (it inherits the sequence's failure, else TooManyCommands).
+//  4. Its TTL passed (creationTimestamp + spec.ttl, or + DefaultTTL where spec.ttl is 0; no
+//     TTL when both are 0): Expired, completedAt now, the message naming the deadline.
+//  5. It is external (no in-process handler) and already carries kubescape.io/gate=open:
+//     baton writes nothing to it — no phase, no label — until it completes or expires,
+//     because the Kubescape operator drops a command whose last event is not ADDED.
+//  6. Its batch is closed (see below). After a blocking failure in an earlier batch it is
+//     Skipped, PredecessorFailed, the message naming the culprit, unless an executor holds
+//     it (in flight, or an external command that started), which then finishes. A held
+//     external member (annotation kubescape.io/gate-labels) still gated ExternalMaxAge
+//     after its creation fails with ExecutorCutoff: its executor would skip it unseen. An
+//     external sequence member carrying a routing label (kubescape.io/app-name,
+//     kubescape.io/node-name) is visible to its executor already: Warning Ungated on it and
+//     the sequence, no write. Otherwise it waits in Pending (the phase is written once).
+//  7. Its batch is open and it is Pending: its kubescape.io/when condition is evaluated
+//     (false: Skipped, ConditionFalse; not a bool, too long, too big, failing: Failed,
+//     InvalidCondition). Then an in-process member gets ActionRun (phase Ready, Deadline
+//     its TTL, MaxAttempts 1 + kubescape.io/retries; an invalid retries value fails it with
+//     InvalidRetries); an external member gets ActionOpenGate: phase Ready written first,
+//     then, as the last write, one metadata patch adding kubescape.io/gate=open and the
+//     held labels (malformed ones fail it with InvalidGateLabels; a held member opening
+//     ExternalMaxAge or more after its creation fails with ExecutorCutoff). An external
+//     member carrying a routing label is never written to: its executor already has it.
+//  8. Its batch is open and it is Ready or Running: an in-process one that no executor holds
+//     (InFlight false) is run (again) if Ready, re-run if Running and idempotent (at most
+//     MaxExecutorLosses runs beyond its attempts), else Failed with ExecutorLost. An
+//     external Ready one without the gate label gets the gate patch again.
+//
+// A batch is open when the sequence is assembled (all commandCount members present) or
+// already started, nothing is broken, and every member of every earlier batch passed:
+// Succeeded, Skipped with ConditionFalse, or finished in any way with
+// kubescape.io/continue-on-failure "true" (exactly that string). Members of a batch run together; a failure in a batch skips every later batch at once
+// while its own batch finishes. The walk is one pass in batch order over this plan's own
+// outcomes, so a skip or failure decided now already counts for the next batch: applying a
+// plan and deciding again at the same instant yields no further action.
+//
+// A command without commandCount, alone in its snapshot, is standalone: assembled at once,
+// it runs subject to its TTL, and an external one carrying routing labels is simply left to
+// its executor.
+//
+// # The sequence
+//
+// The sequence phase follows the sequence machine: Assembling until assembled (or broken),
+// Running once a gate opened (a member deleted later does not send it back), then
+// Succeeded when every member is terminal and none blocked (a continue-on-failure failure
+// does not), else Failed with the reason of the broken assembly or of the first blocking
+// member in (index, name) order (its error.reason, else its phase). A terminal status is
+// never rewritten. The status carries progress "finished/commandCount", counts,
+// currentBatch (the last batch opened), startedAt (kept once set), completedAt, failedMember
+// (set as soon as a blocking failure is known), the conditions Assembled and Succeeded
+// (Tekton style: Unknown while running), and, once terminal, the report: every member in
+// (index, name) order, JSON payloads inline and others base64, the largest payloads
+// replaced by size and sha256 past ReportMaxBytes.
+//
+// # State machines
+//
+// machine.go defines the command machine (Pending → Ready → Running → Succeeded | Failed;
+// Failed, Expired and Skipped from any non-terminal phase) and the sequence machine
+// (Assembling → Running → Succeeded | Failed; Failed from Assembling) with
+// github.com/looplab/fsm. They are the single source of legality: CanTransition and
+// CanTransitionSequence use tables derived from them once at start. A status is sampled,
+// not streamed, so a change is legal when the machine reaches it in one or more events.
+// status.phase is baton's record; started, completed and error are the executor's report.
+//
+// # Time
+//
+// Decide never reads the clock. Plan.NextWake is the earliest future instant at which time
+// alone changes the plan: a member's TTL, the assembly deadline, a held member's executor
+// cutoff. Retries happen inside the runner; RetryDelay and RetryFits give its backoff and
+// whether another attempt starts before the TTL.
+//
+// # Cost
+//
+// Decide is linear in the members (one sort, one pass, an Env built once per plan and only
+// when a condition or a handler needs it; expressions compiled once and cached).
+// BenchmarkDecide, a sequence in batches of 5 caught as its middle batch opens (2 vCPU
+// Oxide virtual Turin, go1.26):
+//
+//	members   ns/op       ns/member   allocs/op   allocs/member   B/op
+//	10        ~35,000     ~3,500      116         11.6            11,300
+//	100       ~225,000    ~2,250      812         8.1             94,000
+//	1000      ~2,020,000  ~2,020      7,752       7.75            869,000
+//
+// (medians of 4 runs on a noisy shared VM). Per-member time and allocations fall slightly
+// with size: the fixed cost (status, conditions, the gate-label check) spreads out; nothing
+// grows. TestAllocationsPerMemberFlat fails if allocations per member ever double from 100
+// to 1000 members. Most of the remaining cost is decoding earlier steps' JSON payloads for
+// the Env of a batch that opens; a plan that opens no gate and starts no handler decodes nothing.
+package engine

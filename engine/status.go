@@ -1,0 +1,231 @@
+package engine
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+)
+
+// Condition types on a CommandSequence. Succeeded follows Tekton: Unknown while the
+// sequence assembles or runs (reason: the phase), True once it succeeded, False with the
+// failure's reason. Assembled is True once every member was present and consistent.
+const (
+	ConditionAssembled = "Assembled"
+	ConditionSucceeded = "Succeeded"
+	reasonAssembled    = "Assembled"
+)
+
+// sequenceStatus is the CommandSequence status after this plan. A terminal status never
+// changes; otherwise it is rebuilt from the members, keeping startedAt and the conditions'
+// transition times.
+func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
+	prev := d.snap.Sequence
+	if d.frozen {
+		st := *prev.DeepCopy()
+		if st.Report == nil {
+			st.Report = d.report()
+		}
+		return st
+	}
+	if len(d.members) == 0 && prev != nil {
+		return *prev.DeepCopy() // a sequence whose commands were all deleted: nothing to say
+	}
+	var st batonv1.CommandSequenceStatus
+	var prevPhase batonv1.SequencePhase
+	if prev != nil {
+		st.ObservedGeneration, st.StartedAt = prev.ObservedGeneration, prev.StartedAt
+		if sequenceOrdinal(prev.Phase) >= 0 {
+			prevPhase = prev.Phase
+		}
+	}
+	allTerminal := d.tally(&st)
+	st.Phase = d.phase(allTerminal)
+	if !CanTransitionSequence(prevPhase, st.Phase) {
+		d.sequenceEvent(true, batonv1.ReasonIllegalTransition,
+			fmt.Sprintf("sequence %q cannot go from %s to %s: refused", d.snap.Key, prevPhase, st.Phase))
+		st.Phase = prevPhase
+	}
+	d.outcome(&st)
+	// The last batch opened; sticky while a failure keeps every gate shut.
+	st.CurrentBatch = d.lastOpen
+	if st.CurrentBatch == nil && prev != nil {
+		st.CurrentBatch = prev.CurrentBatch
+	}
+	if st.StartedAt == nil && d.started && st.Phase != batonv1.SequenceAssembling {
+		st.StartedAt = d.stamp
+	}
+	if st.Phase.Terminal() {
+		st.CompletedAt = d.stamp
+		st.Report = d.report()
+	}
+	st.Conditions = d.conditions(prev, &st)
+	if st.Phase != prevPhase {
+		d.phaseEvent(&st)
+	}
+	return st
+}
+
+// tally fills counts and progress ("finished/commandCount") and reports whether every
+// member is terminal.
+func (d *decision) tally(st *batonv1.CommandSequenceStatus) bool {
+	finished := 0
+	for i := range d.members {
+		switch d.members[i].plan.Phase {
+		case batonv1.CommandSucceeded:
+			st.Counts.Succeeded++
+		case batonv1.CommandFailed:
+			st.Counts.Failed++
+		case batonv1.CommandExpired:
+			st.Counts.Expired++
+		case batonv1.CommandSkipped:
+			st.Counts.Skipped++
+		default:
+			continue
+		}
+		finished++
+	}
+	st.Counts.Total = clampInt32(d.count)
+	st.Progress = fmt.Sprintf("%d/%d", finished, d.count)
+	return finished == len(d.members)
+}
+
+// phase: terminal once every member is (and the sequence started or broke), Failed when a
+// member's failure blocked or the assembly broke; Running once started; else Assembling.
+func (d *decision) phase(allTerminal bool) batonv1.SequencePhase {
+	switch {
+	case len(d.members) > 0 && allTerminal && (d.started || d.failure != nil):
+		if d.failure != nil || d.culprit != nil {
+			return batonv1.SequenceFailed
+		}
+		return batonv1.SequenceSucceeded
+	case d.started:
+		return batonv1.SequenceRunning
+	}
+	return batonv1.SequenceAssembling
+}
+
+// outcome fills reason, message and failedMember.
+func (d *decision) outcome(st *batonv1.CommandSequenceStatus) {
+	switch {
+	case d.failure != nil:
+		st.FailedMember = d.failure.member
+		st.Message = d.failure.message
+		if st.Phase == batonv1.SequenceRunning || st.Phase == batonv1.SequenceAssembling {
+			st.Message += "; waiting for the commands already started to finish"
+		}
+	case d.culprit != nil:
+		c := d.culprit
+		st.FailedMember = c.m.Name
+		st.Message = fmt.Sprintf("command %s %s (%s)", c.m.Name, verb(c.plan.Phase), reasonOf(c))
+		if e := c.plan.Status.Error; e != nil && e.Message != "" {
+			st.Message += ": " + e.Message
+		}
+		if !st.Phase.Terminal() {
+			st.Message += "; waiting for the commands already started to finish"
+		}
+	case st.Phase == batonv1.SequenceSucceeded:
+		st.Message = fmt.Sprintf("all %d commands finished", len(d.members))
+	case st.Phase == batonv1.SequenceRunning && d.lastOpen != nil:
+		st.Message = fmt.Sprintf("batch %d running: %s commands finished", *d.lastOpen, st.Progress)
+	case st.Phase == batonv1.SequenceRunning:
+		st.Message = fmt.Sprintf("running: %s commands finished", st.Progress)
+	default:
+		st.Message = fmt.Sprintf("waiting for commands: %d of %d present", len(d.members), d.count)
+	}
+	st.Message = clip(st.Message)
+	if st.Phase == batonv1.SequenceFailed {
+		st.Reason = d.failureReason()
+	}
+}
+
+func (d *decision) failureReason() string {
+	switch {
+	case d.failure != nil:
+		return d.failure.reason
+	case d.culprit != nil:
+		return reasonOf(d.culprit)
+	}
+	return string(batonv1.SequenceFailed)
+}
+
+// conditions computes Assembled and Succeeded; a condition keeps its transition time while
+// its status stays the same.
+func (d *decision) conditions(prev *batonv1.CommandSequenceStatus, st *batonv1.CommandSequenceStatus) []metav1.Condition {
+	assembled := metav1.Condition{Type: ConditionAssembled}
+	switch {
+	case d.failure != nil:
+		assembled.Status, assembled.Reason = metav1.ConditionFalse, conditionReason(d.failure.reason)
+		assembled.Message = clip(d.failure.message)
+	case d.started:
+		assembled.Status, assembled.Reason = metav1.ConditionTrue, reasonAssembled
+		assembled.Message = fmt.Sprintf("all %d commands present", d.count)
+	default:
+		assembled.Status, assembled.Reason = metav1.ConditionFalse, string(batonv1.SequenceAssembling)
+		assembled.Message = fmt.Sprintf("%d of %d commands present", len(d.members), d.count)
+	}
+	succeeded := metav1.Condition{Type: ConditionSucceeded, Message: st.Message}
+	switch st.Phase {
+	case batonv1.SequenceSucceeded:
+		succeeded.Status, succeeded.Reason = metav1.ConditionTrue, string(batonv1.SequenceSucceeded)
+	case batonv1.SequenceFailed:
+		succeeded.Status, succeeded.Reason = metav1.ConditionFalse, conditionReason(st.Reason)
+	default:
+		succeeded.Status, succeeded.Reason = metav1.ConditionUnknown, string(st.Phase)
+	}
+	out := []metav1.Condition{assembled, succeeded}
+	for i := range out {
+		out[i].ObservedGeneration = st.ObservedGeneration
+		out[i].LastTransitionTime = *d.stamp
+		if prev == nil {
+			continue
+		}
+		for _, p := range prev.Conditions {
+			if p.Type == out[i].Type && p.Status == out[i].Status {
+				out[i].LastTransitionTime = p.LastTransitionTime
+			}
+		}
+	}
+	return out
+}
+
+// phaseEvent records a sequence phase change.
+func (d *decision) phaseEvent(st *batonv1.CommandSequenceStatus) {
+	switch st.Phase {
+	case batonv1.SequenceRunning, batonv1.SequenceSucceeded:
+		d.sequenceEvent(false, string(st.Phase), st.Message)
+	case batonv1.SequenceFailed:
+		d.sequenceEvent(true, st.Reason, st.Message)
+	}
+}
+
+// conditionReason keeps a reason the API server accepts in a condition (an executor may
+// report any string); anything else reads as Failed.
+func conditionReason(r string) string {
+	if len(r) == 0 || len(r) > 1024 {
+		return string(batonv1.SequenceFailed)
+	}
+	for i, c := range r {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		digit := c >= '0' && c <= '9' || c == '_'
+		last := i == len(r)-1
+		switch {
+		case i == 0 && !letter,
+			!letter && !digit && (c != ',' && c != ':' || last):
+			return string(batonv1.SequenceFailed)
+		}
+	}
+	return r
+}
+
+func clampInt32(n int) int32 {
+	const maxInt32 = 1<<31 - 1
+	switch {
+	case n > maxInt32:
+		return maxInt32
+	case n < -maxInt32:
+		return -maxInt32
+	}
+	return int32(n)
+}

@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+)
+
+func TestSequenceStatus(t *testing.T) {
+	now := at(time.Minute + 500*time.Millisecond) // stored to the second
+	stamp := metav1.Time{Time: at(time.Minute)}
+	earlier := metav1.Time{Time: at(-time.Hour)}
+	cond := func(typ string, status metav1.ConditionStatus, reason, msg string, ltt metav1.Time) metav1.Condition {
+		return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg, LastTransitionTime: ltt, ObservedGeneration: 7}
+	}
+	running := "batch 0 running: 0/2 commands finished"
+	twoMembers := func(a, b *memberWrapper, prev *batonv1.CommandSequenceStatus) Snapshot {
+		s := snap(a, b)
+		s.Sequence = prev
+		return s
+	}
+	report := &batonv1.SequenceReport{Members: []batonv1.ReportMember{
+		{Name: "a", Index: ptr(0), CommandType: "noop", Phase: batonv1.CommandSucceeded, Attempts: 1, Executer: "pod-1",
+			StartedAt: mt(time.Second), CompletedAt: mt(3 * time.Second), Duration: "2s"},
+		{Name: "b", Index: ptr(1), CommandType: "noop", Phase: batonv1.CommandSucceeded, Attempts: 1, Executer: "pod-1",
+			StartedAt: mt(time.Second), CompletedAt: mt(3 * time.Second), Duration: "2s"},
+	}}
+	finishedStatus := batonv1.CommandSequenceStatus{
+		Phase: batonv1.SequenceSucceeded, Message: "all 2 commands finished", Progress: "2/2",
+		Counts: batonv1.SequenceCounts{Total: 2, Succeeded: 2}, CurrentBatch: ptr(1), StartedAt: &earlier,
+		CompletedAt: &stamp, ObservedGeneration: 7, Report: report,
+		Conditions: []metav1.Condition{
+			cond(ConditionAssembled, metav1.ConditionTrue, "Assembled", "all 2 commands present", earlier),
+			cond(ConditionSucceeded, metav1.ConditionTrue, "Succeeded", "all 2 commands finished", stamp),
+		},
+	}
+
+	cases := map[string]struct {
+		snap Snapshot
+		want batonv1.CommandSequenceStatus
+	}{
+		"first plan of a running sequence: startedAt and transition times are now": {
+			snap: twoMembers(MakeMember("a").Seq(0, 2), MakeMember("b").Seq(1, 2), &batonv1.CommandSequenceStatus{ObservedGeneration: 7}),
+			want: batonv1.CommandSequenceStatus{
+				Phase: batonv1.SequenceRunning, Message: running, Progress: "0/2", Counts: batonv1.SequenceCounts{Total: 2},
+				CurrentBatch: ptr(0), StartedAt: &stamp, ObservedGeneration: 7,
+				Conditions: []metav1.Condition{
+					cond(ConditionAssembled, metav1.ConditionTrue, "Assembled", "all 2 commands present", stamp),
+					cond(ConditionSucceeded, metav1.ConditionUnknown, "Running", running, stamp),
+				},
+			},
+		},
+		"an unchanged condition keeps its transition time; startedAt stays": {
+			snap: twoMembers(MakeMember("a").Seq(0, 2).Running().InFlight(), MakeMember("b").Seq(1, 2).Phase(batonv1.CommandPending),
+				&batonv1.CommandSequenceStatus{Phase: batonv1.SequenceRunning, StartedAt: &earlier, ObservedGeneration: 7,
+					Conditions: []metav1.Condition{
+						cond(ConditionAssembled, metav1.ConditionTrue, "Assembled", "all 2 commands present", earlier),
+						cond(ConditionSucceeded, metav1.ConditionUnknown, "Running", "older words", earlier),
+					}}),
+			want: batonv1.CommandSequenceStatus{
+				Phase: batonv1.SequenceRunning, Message: running, Progress: "0/2", Counts: batonv1.SequenceCounts{Total: 2},
+				CurrentBatch: ptr(0), StartedAt: &earlier, ObservedGeneration: 7,
+				Conditions: []metav1.Condition{
+					cond(ConditionAssembled, metav1.ConditionTrue, "Assembled", "all 2 commands present", earlier),
+					cond(ConditionSucceeded, metav1.ConditionUnknown, "Running", running, earlier),
+				},
+			},
+		},
+		"the plan that finishes the sequence: completedAt, report, Succeeded True": {
+			snap: twoMembers(MakeMember("a").Seq(0, 2).Succeeded(""), MakeMember("b").Seq(1, 2).Succeeded(""),
+				&batonv1.CommandSequenceStatus{Phase: batonv1.SequenceRunning, StartedAt: &earlier, ObservedGeneration: 7,
+					Conditions: []metav1.Condition{
+						cond(ConditionAssembled, metav1.ConditionTrue, "Assembled", "all 2 commands present", earlier),
+						cond(ConditionSucceeded, metav1.ConditionUnknown, "Running", running, earlier),
+					}}),
+			want: finishedStatus,
+		},
+		"a finished sequence never changes": {
+			snap: twoMembers(MakeMember("a").Seq(0, 2).Succeeded(""), MakeMember("b").Seq(1, 2).Failed("Late", "rewritten"),
+				finishedStatus.DeepCopy()),
+			want: finishedStatus,
+		},
+		"a finished sequence recorded without report gets one": {
+			snap: func() Snapshot {
+				prev := finishedStatus.DeepCopy()
+				prev.Report = nil
+				return twoMembers(MakeMember("a").Seq(0, 2).Succeeded(""), MakeMember("b").Seq(1, 2).Succeeded(""), prev)
+			}(),
+			want: finishedStatus,
+		},
+		"a reason the API would refuse in a condition reads as Failed there": {
+			snap: twoMembers(MakeMember("a").Seq(0, 2).Failed("exit code 1", "boom"), MakeMember("b").Seq(1, 2).Skipped(
+				batonv1.ReasonPredecessorFailed, "command a failed (exit code 1)"),
+				&batonv1.CommandSequenceStatus{Phase: batonv1.SequenceRunning, StartedAt: &earlier, ObservedGeneration: 7}),
+			want: batonv1.CommandSequenceStatus{
+				Phase: batonv1.SequenceFailed, Reason: "exit code 1", Message: "command a failed (exit code 1): boom", Progress: "2/2",
+				Counts: batonv1.SequenceCounts{Total: 2, Failed: 1, Skipped: 1}, CurrentBatch: ptr(0), StartedAt: &earlier,
+				CompletedAt: &stamp, ObservedGeneration: 7, FailedMember: "a",
+				Report: &batonv1.SequenceReport{Members: []batonv1.ReportMember{
+					{Name: "a", Index: ptr(0), CommandType: "noop", Phase: batonv1.CommandFailed, Reason: "exit code 1", Attempts: 1,
+						Executer: "pod-1", StartedAt: mt(time.Second), CompletedAt: mt(3 * time.Second), Duration: "2s",
+						Error: &batonv1.OperatorCommandStatusError{Reason: "exit code 1", Message: "boom"}},
+					{Name: "b", Index: ptr(1), CommandType: "noop", Phase: batonv1.CommandSkipped, Reason: batonv1.ReasonPredecessorFailed,
+						CompletedAt: mt(3 * time.Second),
+						Error:       &batonv1.OperatorCommandStatusError{Reason: batonv1.ReasonPredecessorFailed, Message: "command a failed (exit code 1)"}},
+				}},
+				Conditions: []metav1.Condition{
+					cond(ConditionAssembled, metav1.ConditionTrue, "Assembled", "all 2 commands present", stamp),
+					cond(ConditionSucceeded, metav1.ConditionFalse, "Failed", "command a failed (exit code 1): boom", stamp),
+				},
+			},
+		},
+		"no members and no record: assembling": {
+			snap: Snapshot{Key: "seq"},
+			want: batonv1.CommandSequenceStatus{
+				Phase: batonv1.SequenceAssembling, Message: "waiting for commands: 0 of 0 present", Progress: "0/0",
+				Conditions: []metav1.Condition{
+					{Type: ConditionAssembled, Status: metav1.ConditionFalse, Reason: "Assembling", Message: "0 of 0 commands present", LastTransitionTime: stamp},
+					{Type: ConditionSucceeded, Status: metav1.ConditionUnknown, Reason: "Assembling", Message: "waiting for commands: 0 of 0 present", LastTransitionTime: stamp},
+				},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := Decide(tc.snap, Options{}, now).Status
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Plan.Status (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// With members gone, a recorded status is kept as it is.
+	prev := &batonv1.CommandSequenceStatus{Phase: batonv1.SequenceRunning, Progress: "1/3", StartedAt: &earlier}
+	if diff := cmp.Diff(*prev, Decide(Snapshot{Sequence: prev}, Options{}, now).Status); diff != "" {
+		t.Errorf("status without members (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,38 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+)
+
+// deadline is the member's TTL instant: creation + spec.ttl, or + DefaultTTL where the TTL
+// is 0 (a negative TTL reads as 0). Zero means no TTL. Time arithmetic saturates, so a huge
+// TTL is simply never reached.
+func deadline(m *Member, opts Options) (time.Duration, time.Time) {
+	ttl := m.TTL
+	if ttl <= 0 {
+		ttl = opts.DefaultTTL
+	}
+	if ttl <= 0 {
+		return 0, time.Time{}
+	}
+	return ttl, m.CreationTimestamp.Add(ttl)
+}
+
+// expired reports whether a non-terminal member's TTL has passed.
+func (d *decision) expired(ms *memberState) bool {
+	return !ms.deadline.IsZero() && !d.now.Before(ms.deadline)
+}
+
+// expire completes a member whose TTL passed. completedAt is now, when baton saw it; the
+// message names the deadline itself.
+func (d *decision) expire(ms *memberState) {
+	msg := fmt.Sprintf("TTL %s from creation passed at %s", ms.ttl, formatTime(ms.deadline))
+	d.finish(ms, batonv1.CommandExpired, batonv1.ReasonExpired, msg)
+}
+
+func formatTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
+}
