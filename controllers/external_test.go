@@ -48,7 +48,7 @@ var _ = Describe("external executors", func() {
 	var ns string
 	BeforeEach(func() {
 		ns = newNamespace()
-		startManager(testOptions(), newHandlers())
+		startManager(testOptions(), newHandlers(ns))
 	})
 
 	It("hands held members to an unmodified operator one at a time, in index order, none dropped", func() {

@@ -20,18 +20,32 @@ type run struct {
 }
 
 // handlers are the in-process steps of the specs. Each invocation is recorded, so specs
-// can count runs and check that intervals never overlap where they must not.
+// can count runs and check that intervals never overlap where they must not. Commands are
+// known by "namespace/name": a manager sees every namespace, and a spec looks only at its
+// own.
 type handlers struct {
-	mu   sync.Mutex
-	runs []run
+	ns string
+
+	mu      sync.Mutex
+	runs    []run
+	started map[string]int
 	// release unblocks the "block" handlers of a command (by name).
 	release map[string]chan struct{}
 	// failures counts down the retryable failures of "flaky" per command.
 	failures map[string]int
 }
 
-func newHandlers() *handlers {
-	return &handlers{release: map[string]chan struct{}{}, failures: map[string]int{}}
+func newHandlers(ns string) *handlers {
+	return &handlers{ns: ns, started: map[string]int{}, release: map[string]chan struct{}{}, failures: map[string]int{}}
+}
+
+func key(req steps.Request) string { return req.Command.Namespace + "/" + req.Command.Name }
+
+// failTimes makes "flaky" fail retryably n times for the named command.
+func (h *handlers) failTimes(name string, n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failures[h.ns+"/"+name] = n
 }
 
 // idempotentBlock is "block" declared safe to re-run after its executor was lost.
@@ -69,8 +83,8 @@ func (h *handlers) registry() *steps.Registry {
 	must("flaky", func(_ context.Context, req steps.Request) (any, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		if h.failures[req.Command.Name] > 0 {
-			h.failures[req.Command.Name]--
+		if h.failures[key(req)] > 0 {
+			h.failures[key(req)]--
 			return nil, steps.Retryable(errors.New("not yet"))
 		}
 		return "ok", nil
@@ -89,10 +103,10 @@ func (h *handlers) registry() *steps.Registry {
 // block waits for release or for its context, and reports which.
 func (h *handlers) block(ctx context.Context, req steps.Request) (any, error) {
 	h.mu.Lock()
-	ch, ok := h.release[req.Command.Name]
+	ch, ok := h.release[key(req)]
 	if !ok {
 		ch = make(chan struct{})
-		h.release[req.Command.Name] = ch
+		h.release[key(req)] = ch
 	}
 	h.mu.Unlock()
 	select {
@@ -106,13 +120,22 @@ func (h *handlers) block(ctx context.Context, req steps.Request) (any, error) {
 func (h *handlers) unblock(name string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if ch, ok := h.release[name]; ok {
+	if ch, ok := h.release[h.ns+"/"+name]; ok {
 		close(ch)
 		return
 	}
 	ch := make(chan struct{})
 	close(ch)
-	h.release[name] = ch
+	h.release[h.ns+"/"+name] = ch
+}
+
+// startedCount is how many times a handler was entered for the command, finished or not.
+func (h *handlers) startedCount(name string) func() int {
+	return func() int {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.started[h.ns+"/"+name]
+	}
 }
 
 func (h *handlers) invocations(name string) []run {
@@ -120,7 +143,7 @@ func (h *handlers) invocations(name string) []run {
 	defer h.mu.Unlock()
 	var out []run
 	for _, r := range h.runs {
-		if r.command == name {
+		if r.command == h.ns+"/"+name {
 			out = append(out, r)
 		}
 	}
@@ -137,9 +160,12 @@ type recording struct {
 
 func (r recording) Run(ctx context.Context, req steps.Request) (any, error) {
 	start := time.Now()
+	r.h.mu.Lock()
+	r.h.started[key(req)]++
+	r.h.mu.Unlock()
 	payload, err := r.inner.Run(ctx, req)
 	r.h.mu.Lock()
-	r.h.runs = append(r.h.runs, run{command: req.Command.Name, start: start, end: time.Now(), ctxErr: ctx.Err()})
+	r.h.runs = append(r.h.runs, run{command: key(req), start: start, end: time.Now(), ctxErr: ctx.Err()})
 	r.h.mu.Unlock()
 	return payload, err
 }

@@ -18,7 +18,7 @@ var _ = Describe("a manager restarted mid-sequence", func() {
 	)
 	BeforeEach(func() {
 		ns = newNamespace()
-		h = newHandlers()
+		h = newHandlers(ns)
 	})
 
 	It("re-runs an idempotent step whose executor was lost, and runs no step twice at once", func() {
@@ -26,7 +26,7 @@ var _ = Describe("a manager restarted mid-sequence", func() {
 		newCommand(ns, "a").In("restart", 0, 3).Create()
 		newCommand(ns, "b").In("restart", 1, 3).Type("block-idempotent").Create()
 		newCommand(ns, "c").In("restart", 2, 3).Create()
-		Eventually(phaseOf(ns, "b"), wait).Should(Equal(batonv1.CommandRunning))
+		Eventually(h.startedCount("b"), wait).Should(Equal(1))
 		stop()
 
 		startManager(testOptions(), h)
@@ -48,7 +48,8 @@ var _ = Describe("a manager restarted mid-sequence", func() {
 		newCommand(ns, "a").In("lost", 0, 3).Create()
 		newCommand(ns, "b").In("lost", 1, 3).Type("block").Create()
 		newCommand(ns, "c").In("lost", 2, 3).Create()
-		Eventually(phaseOf(ns, "b"), wait).Should(Equal(batonv1.CommandRunning))
+		Eventually(h.startedCount("b"), wait).Should(Equal(1))
+		Expect(phaseOf(ns, "b")()).To(Equal(batonv1.CommandRunning))
 		stop()
 
 		startManager(testOptions(), h)
@@ -64,7 +65,7 @@ var _ = Describe("a manager restarted mid-sequence", func() {
 var _ = Describe("--finished-retention", func() {
 	It("deletes a finished sequence and its commands after the retention, and nothing else", func() {
 		ns := newNamespace()
-		h := newHandlers()
+		h := newHandlers(ns)
 		opts := testOptions()
 		opts.FinishedRetention = 2 * time.Second
 		startManager(opts, h)

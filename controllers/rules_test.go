@@ -19,7 +19,7 @@ var _ = Describe("the rules at the edges", func() {
 	)
 	BeforeEach(func() {
 		ns = newNamespace()
-		h = newHandlers()
+		h = newHandlers(ns)
 	})
 
 	It("rewrites a duration-string ttl to int64 nanoseconds on first sight", func() {

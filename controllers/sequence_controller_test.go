@@ -19,7 +19,7 @@ var _ = Describe("a sequence of in-process steps", func() {
 	)
 	BeforeEach(func() {
 		ns = newNamespace()
-		h = newHandlers()
+		h = newHandlers(ns)
 		startManager(testOptions(), h)
 	})
 
@@ -142,7 +142,7 @@ var _ = Describe("a sequence of in-process steps", func() {
 	})
 
 	It("retries a retryable failure and counts the attempts", func() {
-		h.failures["flaky"] = 2
+		h.failTimes("flaky", 2)
 		newCommand(ns, "flaky").Type("flaky").Annotate(batonv1.AnnotationRetries, "3").Create()
 		Eventually(phaseOf(ns, "flaky"), wait).Should(Equal(batonv1.CommandSucceeded))
 		Expect(getCommand(ns, "flaky").Status.Attempts).To(Equal(int32(3)))
@@ -150,7 +150,7 @@ var _ = Describe("a sequence of in-process steps", func() {
 	})
 
 	It("fails a step whose retries run out", func() {
-		h.failures["flaky"] = 5
+		h.failTimes("flaky", 5)
 		newCommand(ns, "flaky").Type("flaky").Annotate(batonv1.AnnotationRetries, "1").Create()
 		Eventually(phaseOf(ns, "flaky"), wait).Should(Equal(batonv1.CommandFailed))
 		Expect(getCommand(ns, "flaky").Status.Attempts).To(Equal(int32(2)))
