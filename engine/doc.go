@@ -21,8 +21,9 @@
 //     records the phase it implies (no error: Succeeded; error reason Expired: Expired;
 //     PredecessorFailed or ConditionFalse: Skipped; any other: Failed).
 //  3. The sequence is broken and no executor holds the member (its gate never opened, or
-//     an in-process one is not in flight): it fails with the sequence's reason. Broken means: members disagree on commandCount, one has none
-//     beside others, or it is below 1 (InconsistentCount); more members than commandCount
+//     an in-process one is not in flight): it fails with the sequence's reason. Broken
+//     means: members disagree on commandCount, one has none beside others, or it is below
+//     1 (InconsistentCount); more members than commandCount
 //     (TooManyCommands); a member without commandIndex (MissingIndex); still incomplete at
 //     the assembly deadline (Incomplete); or the sequence already finished and this member
 //     came late (it inherits the sequence's failure, else TooManyCommands).
@@ -56,8 +57,9 @@
 // A batch is open when the sequence is assembled (all commandCount members present) or
 // already started, nothing is broken, and every member of every earlier batch passed:
 // Succeeded, Skipped with ConditionFalse, or finished in any way with
-// kubescape.io/continue-on-failure "true" (exactly that string). Members of a batch run together; a failure in a batch skips every later batch at once
-// while its own batch finishes. The walk is one pass in batch order over this plan's own
+// kubescape.io/continue-on-failure "true" (exactly that string). Members of a batch run
+// together; a failure in a batch skips every later batch at once while its own batch
+// finishes. The walk is one pass in batch order over this plan's own
 // outcomes, so a skip or failure decided now already counts for the next batch: applying a
 // plan and deciding again at the same instant yields no further action.
 //
@@ -112,5 +114,6 @@
 // with size: the fixed cost (status, conditions, the gate-label check) spreads out; nothing
 // grows. TestAllocationsPerMemberFlat fails if allocations per member ever double from 100
 // to 1000 members. Most of the remaining cost is decoding earlier steps' JSON payloads for
-// the Env of a batch that opens; a plan that opens no gate and starts no handler decodes nothing.
+// the Env of a batch that opens; a plan that opens no gate and starts no handler decodes
+// nothing.
 package engine
