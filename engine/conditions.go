@@ -34,7 +34,7 @@ func Evaluate(expression string, env Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return run(p, env)
+	return RunExpression(p, env)
 }
 
 // EvaluateBool is Evaluate for a condition: the result must be a bool.
@@ -43,7 +43,7 @@ func EvaluateBool(expression string, env Env) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	out, err := run(p, env)
+	out, err := RunExpression(p, env)
 	if err != nil {
 		return false, err
 	}
@@ -63,7 +63,9 @@ func typeName(v any) string {
 
 var vmPool = sync.Pool{New: func() any { return &vm.VM{} }}
 
-func run(p *vm.Program, env Env) (any, error) {
+// RunExpression runs a program from CompileExpression over env within the memory budget
+// every baton expression gets.
+func RunExpression(p *vm.Program, env any) (any, error) {
 	machine := vmPool.Get().(*vm.VM)
 	defer vmPool.Put(machine)
 	machine.MemoryBudget = expressionMemoryBudget
@@ -123,19 +125,23 @@ func (c *programCache) putLocked(k cacheKey, v compiled) {
 var errTooLong = fmt.Errorf("expression longer than %d bytes", MaxExpressionLength)
 
 func compile(expression string, asBool bool) (*vm.Program, error) {
-	if len(expression) > MaxExpressionLength {
-		return nil, errTooLong
-	}
 	k := cacheKey{expression: expression, asBool: asBool}
 	if c, ok := programs.get(k); ok {
 		return c.program, c.err
 	}
-	p, err := compileUncached(expression, asBool)
+	p, err := CompileExpression(expression, Env{}, asBool)
 	programs.put(k, compiled{program: p, err: err})
 	return p, err
 }
 
-func compileUncached(expression string, asBool bool) (p *vm.Program, err error) {
+// CompileExpression compiles an expr-lang expression against env (a value of the type it
+// will run over) with the limits every baton expression gets: MaxExpressionLength,
+// MaxExpressionNodes, no now(). asBool requires a bool result. It does not cache; Evaluate
+// and EvaluateBool do.
+func CompileExpression(expression string, env any, asBool bool) (p *vm.Program, err error) {
+	if len(expression) > MaxExpressionLength {
+		return nil, errTooLong
+	}
 	// The compiler is third-party code fed user input: a panic there is a refusal.
 	defer func() {
 		if r := recover(); r != nil {
@@ -143,7 +149,7 @@ func compileUncached(expression string, asBool bool) (p *vm.Program, err error) 
 		}
 	}()
 	opts := []expr.Option{
-		expr.Env(Env{}),
+		expr.Env(env),
 		expr.MaxNodes(MaxExpressionNodes),
 		// now() reads the clock; decisions take the time as a parameter.
 		expr.DisableBuiltin("now"),

@@ -163,9 +163,9 @@ var _ = Describe("wait", func() {
 
 	It("fails permanently on bad args, without waiting", func() {
 		for condition, want := range map[string]string{
-			`object.data.`:    "compiling the condition expression",
-			`obj.data != nil`: "compiling the condition expression",
-			`now() != nil`:    "compiling the condition expression",
+			`object.data.`:    "the condition expression: compiling expression",
+			`obj.data != nil`: "the condition expression: compiling expression",
+			`now() != nil`:    "the condition expression: compiling expression: unknown name now",
 		} {
 			_, err := run(suiteCtx, waitFor(ns, "ConfigMap", "x", condition))
 			Expect(err).To(MatchError(ContainSubstring(want)), condition)
