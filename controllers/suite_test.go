@@ -44,13 +44,9 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(cancel)
 
 	var err error
-	env, err = localcluster.New()
-	Expect(err).NotTo(HaveOccurred())
-	cfg, err = env.Start()
+	env, cfg, k8s, err = localcluster.StartEnv()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)
-	k8s, err = client.NewWithWatch(cfg, client.Options{Scheme: localcluster.Scheme()})
-	Expect(err).NotTo(HaveOccurred())
 })
 
 // testOptions are the controller options of the specs: short TTL defaults and fast

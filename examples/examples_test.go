@@ -4,9 +4,7 @@ package examples_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/internal/localcluster"
@@ -23,8 +20,7 @@ import (
 )
 
 var (
-	env        *envtest.Environment
-	k8s        client.Client
+	cluster    *localcluster.Cluster
 	kubeconfig string
 	suiteCt    context.Context
 )
@@ -39,35 +35,18 @@ var _ = BeforeSuite(func() {
 	suiteCt, cancel = context.WithCancel(context.Background())
 	DeferCleanup(cancel)
 	var err error
-	env, err = localcluster.New()
+	cluster, err = localcluster.Start(suiteCt, steps.NewRegistry())
 	Expect(err).NotTo(HaveOccurred())
-	cfg, err := env.Start()
+	DeferCleanup(func() { Expect(cluster.Stop()).To(Succeed()) })
+	kubeconfig, err = localcluster.WriteKubeconfig(cluster.Env, GinkgoT().TempDir())
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(env.Stop)
-	k8s, err = client.New(cfg, client.Options{Scheme: localcluster.Scheme()})
-	Expect(err).NotTo(HaveOccurred())
-
-	user, err := env.AddUser(envtest.User{Name: "examples", Groups: []string{"system:masters"}}, nil)
-	Expect(err).NotTo(HaveOccurred())
-	data, err := user.KubeConfig()
-	Expect(err).NotTo(HaveOccurred())
-	kubeconfig = filepath.Join(GinkgoT().TempDir(), "kubeconfig")
-	Expect(os.WriteFile(kubeconfig, data, 0o600)).To(Succeed())
-
-	ctx, stop := context.WithCancel(suiteCt)
-	done, err := localcluster.RunManager(ctx, cfg, steps.NewRegistry())
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() {
-		stop()
-		Eventually(done, 30*time.Second).Should(Receive(BeNil()))
-	})
 })
 
 // apply runs kubectl apply -f on an example into a new namespace, which it returns.
 func apply(file string) string {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "example-"}}
-	Expect(k8s.Create(suiteCt, ns)).To(Succeed())
-	out, err := exec.Command(localcluster.Kubectl(env), "--kubeconfig", kubeconfig, "apply", "-n", ns.Name, "-f", file).CombinedOutput()
+	Expect(cluster.Client.Create(suiteCt, ns)).To(Succeed())
+	out, err := exec.Command(localcluster.Kubectl(cluster.Env), "--kubeconfig", kubeconfig, "apply", "-n", ns.Name, "-f", file).CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), string(out))
 	return ns.Name
 }
@@ -75,7 +54,7 @@ func apply(file string) string {
 func finished(ns, name string) func() *batonv1.CommandSequence {
 	return func() *batonv1.CommandSequence {
 		seq := &batonv1.CommandSequence{}
-		if err := k8s.Get(suiteCt, client.ObjectKey{Namespace: ns, Name: name}, seq); err != nil || !seq.Status.Phase.Terminal() {
+		if err := cluster.Client.Get(suiteCt, client.ObjectKey{Namespace: ns, Name: name}, seq); err != nil || !seq.Status.Phase.Terminal() {
 			return nil
 		}
 		return seq

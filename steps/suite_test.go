@@ -36,14 +36,9 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(cancel)
 
 	var err error
-	env, err = localcluster.New()
-	Expect(err).NotTo(HaveOccurred())
-	cfg, err := env.Start()
+	env, _, k8s, err = localcluster.StartEnv()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)
-
-	k8s, err = client.NewWithWatch(cfg, client.Options{Scheme: localcluster.Scheme()})
-	Expect(err).NotTo(HaveOccurred())
 	registry = steps.NewRegistry()
 	Expect(steps.RegisterBuiltins(registry, steps.BuiltinConfig{Client: k8s})).To(Succeed())
 })

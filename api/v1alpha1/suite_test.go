@@ -18,8 +18,9 @@ import (
 var (
 	env     *envtest.Environment
 	cfg     *rest.Config
-	k8s     client.Client
-	dyn     dynamic.Interface
+	k8s        client.WithWatch
+	dyn        dynamic.Interface
+	kubeconfig string
 	suiteCt context.Context
 )
 
@@ -34,14 +35,11 @@ var _ = BeforeSuite(func() {
 	DeferCleanup(cancel)
 
 	var err error
-	env, err = localcluster.New()
-	Expect(err).NotTo(HaveOccurred())
-	cfg, err = env.Start()
+	env, cfg, k8s, err = localcluster.StartEnv()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)
-
-	k8s, err = client.New(cfg, client.Options{Scheme: localcluster.Scheme()})
-	Expect(err).NotTo(HaveOccurred())
 	dyn, err = dynamic.NewForConfig(cfg)
+	Expect(err).NotTo(HaveOccurred())
+	kubeconfig, err = localcluster.WriteKubeconfig(env, GinkgoT().TempDir())
 	Expect(err).NotTo(HaveOccurred())
 })

@@ -2,9 +2,7 @@ package v1alpha1_test
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,10 +18,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/internal/localcluster"
 )
 
 func newNamespace() string {
@@ -204,14 +202,7 @@ func header(table string) []string {
 
 // kubectl runs the kubectl built beside the control plane against the test API server.
 func kubectl(args ...string) string {
-	user, err := env.AddUser(envtest.User{Name: "wire-test", Groups: []string{"system:masters"}}, nil)
-	Expect(err).NotTo(HaveOccurred())
-	kubeconfig, err := user.KubeConfig()
-	Expect(err).NotTo(HaveOccurred())
-	path := filepath.Join(GinkgoT().TempDir(), "kubeconfig")
-	Expect(os.WriteFile(path, kubeconfig, 0o600)).To(Succeed())
-
-	out, err := exec.Command(filepath.Join(env.BinaryAssetsDirectory, "kubectl"), append([]string{"--kubeconfig", path}, args...)...).CombinedOutput()
+	out, err := exec.Command(localcluster.Kubectl(env), append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), string(out))
 	return string(out)
 }

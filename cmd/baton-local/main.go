@@ -13,8 +13,8 @@ import (
 	"os"
 	"time"
 
-	ctrl "sigs.k8s.io/controller-runtime"
 	"go.uber.org/zap/zapcore"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/batonhq/baton/cmd/internal/report"

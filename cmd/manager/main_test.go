@@ -11,32 +11,20 @@ import (
 	"testing"
 	"time"
 
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
-
 	"github.com/batonhq/baton/internal/localcluster"
 )
 
 // TestManagerBinary builds bin/manager's program, runs it against a real API server,
 // waits for its probes, and stops it with SIGTERM, as a kubelet would.
 func TestManagerBinary(t *testing.T) {
-	env, err := localcluster.New()
+	env, _, _, err := localcluster.StartEnv()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
-	user, err := env.AddUser(envtest.User{Name: "manager", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig, err := user.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "kubeconfig"), kubeconfig, 0o600); err != nil {
+	kubeconfig, err := localcluster.WriteKubeconfig(env, dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "manager")
@@ -45,7 +33,7 @@ func TestManagerBinary(t *testing.T) {
 	}
 
 	probes := freeAddress(t)
-	cmd := exec.Command(bin, "--kubeconfig", filepath.Join(dir, "kubeconfig"),
+	cmd := exec.Command(bin, "--kubeconfig", kubeconfig,
 		"--health-probe-bind-address", probes, "--metrics-bind-address", "0")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -18,27 +18,19 @@ import (
 // TestGreetInASequence runs this program's registry — greet beside the built-ins — in the
 // full manager on a real API server, after a built-in step.
 func TestGreetInASequence(t *testing.T) {
-	env, err := localcluster.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
+	ctx := context.Background()
 	registry := steps.NewRegistry()
 	registry.MustRegister("greet", "", Greet{})
-	if _, err := localcluster.RunManager(ctx, cfg, registry); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: localcluster.Scheme()})
+	cluster, err := localcluster.Start(ctx, registry)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	c := cluster.Client
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "greet"}}
 	if err := c.Create(ctx, ns); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@
 package localcluster
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
@@ -68,7 +71,40 @@ func New() (*envtest.Environment, error) {
 	}, nil
 }
 
+// StartEnv starts kube-apiserver and etcd with baton's CRDs, without the manager, and
+// returns the environment (Stop it when done), its config and a client that can watch.
+func StartEnv() (*envtest.Environment, *rest.Config, client.WithWatch, error) {
+	env, err := New()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
+	}
+	c, err := client.NewWithWatch(cfg, client.Options{Scheme: Scheme()})
+	if err != nil {
+		return nil, nil, nil, errors.Join(err, env.Stop())
+	}
+	return env, cfg, c, nil
+}
+
 // Kubectl is the path of the kubectl built beside the control plane.
 func Kubectl(env *envtest.Environment) string {
 	return filepath.Join(env.BinaryAssetsDirectory, "kubectl")
+}
+
+// WriteKubeconfig writes a cluster-admin kubeconfig for env into dir, for kubectl and for
+// programs started with --kubeconfig, and returns its path.
+func WriteKubeconfig(env *envtest.Environment, dir string) (string, error) {
+	user, err := env.AddUser(envtest.User{Name: "baton-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return "", fmt.Errorf("adding a user to the control plane: %w", err)
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	return path, os.WriteFile(path, data, 0o600)
 }

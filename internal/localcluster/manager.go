@@ -19,10 +19,10 @@ import (
 	"github.com/batonhq/baton/steps"
 )
 
-// RunManager runs the full baton manager — bin/manager's defaults with its listeners
+// runManager runs the full baton manager — bin/manager's defaults with its listeners
 // off, the built-in steps beside the handlers in registry — until ctx ends. Its result
 // arrives on the returned channel.
-func RunManager(ctx context.Context, cfg *rest.Config, registry *steps.Registry) (<-chan error, error) {
+func runManager(ctx context.Context, cfg *rest.Config, registry *steps.Registry) (<-chan error, error) {
 	opts := app.DefaultOptions()
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
 	if err := app.RegisterBuiltins(cfg, opts, registry); err != nil {
@@ -45,25 +45,17 @@ type Cluster struct {
 
 // Start starts the control plane and the manager, with the handlers in registry.
 func Start(ctx context.Context, registry *steps.Registry) (*Cluster, error) {
-	env, err := New()
+	env, cfg, c, err := StartEnv()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := env.Start()
-	if err != nil {
-		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
-	}
-	c := &Cluster{Env: env, Config: cfg}
-	if c.Client, err = client.New(cfg, client.Options{Scheme: Scheme()}); err != nil {
-		return nil, errors.Join(err, env.Stop())
-	}
 	mgrCtx, cancel := context.WithCancel(ctx)
-	c.stopManager = cancel
-	if c.managerDone, err = RunManager(mgrCtx, cfg, registry); err != nil {
+	done, err := runManager(mgrCtx, cfg, registry)
+	if err != nil {
 		cancel()
 		return nil, errors.Join(err, env.Stop())
 	}
-	return c, nil
+	return &Cluster{Env: env, Config: cfg, Client: c, stopManager: cancel, managerDone: done}, nil
 }
 
 // Stop stops the manager, then the control plane.
