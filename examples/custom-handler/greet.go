@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
 	"github.com/batonhq/baton/steps"
 )
@@ -15,12 +15,14 @@ var _ steps.Handler = Greet{}
 
 // Run implements steps.Handler.
 func (Greet) Run(_ context.Context, req steps.Request) (any, error) {
-	name, _ := req.Command.Spec.Args["name"].(string)
-	if name == "" {
-		return nil, fmt.Errorf("args.name is required")
+	var args struct {
+		Name string `json:"name"`
 	}
-	req.Logger.Info("greeting", "name", name)
-	return map[string]string{"greeting": "hello, " + name}, nil
+	if err := req.DecodeArgs(&args); err != nil || args.Name == "" {
+		return nil, errors.New("greet: args.name is required")
+	}
+	req.Logger.Info("greeting", "name", args.Name)
+	return map[string]string{"greeting": "hello, " + args.Name}, nil
 }
 
 // Idempotent: greeting twice is harmless, so a lost run is simply run again.
