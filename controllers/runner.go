@@ -100,7 +100,7 @@ func (r *runner) run(cmd *batonv1.OperatorCommand, plan engine.MemberPlan, env e
 		r.release(cmd, true)
 		return
 	}
-	r.recorder.Eventf(cmd, nil, "Normal", "Started", "Run", "started by %s, attempt %d of %d", r.executer, cmd.Status.Attempts, plan.MaxAttempts)
+	r.recorder.Eventf(cmd, nil, "Normal", "Started", "Run", "started by %s (attempt %d)", r.executer, cmd.Status.Attempts)
 	payload, err := r.attempts(ctx, cmd, handler, plan, env, log)
 	<-r.sem
 	if ctx.Err() != nil {
