@@ -26,14 +26,15 @@ func (r *SequenceReconciler) applyMembers(ctx context.Context, cmds []batonv1.Op
 		if cmd == nil {
 			continue
 		}
-		for _, e := range mp.Events {
-			r.event(cmd, e)
-		}
 		if cmd.Status.Completed {
 			r.runner.forget(cmd.UID)
 		}
 		if err := r.applyMember(ctx, gates, cmd, mp, now); err != nil {
 			return err
+		}
+		// Only after the write: a write lost to a race describes nothing that happened.
+		for _, e := range mp.Events {
+			r.event(cmd, e)
 		}
 	}
 	return nil

@@ -5,9 +5,9 @@
 // rule lives here; if a test here needs one explained, the answer is in engine/.
 //
 // Everything is rebuilt from the API server on every reconcile. The only memory kept
-// between reconciles is which handlers this process is running right now (so a Running
-// command whose handler is not here is known to have lost its executor) and which events
-// were already recorded (so a warning is not repeated on every reconcile).
+// between reconciles is which handlers this process is running right now, so that a
+// Running command whose handler is not here is known to have lost its executor (and the
+// set of active sequences behind the baton_active_sequences gauge).
 //
 // This package must not be imported by engine/ or steps/.
 package controllers

@@ -97,5 +97,9 @@ var _ = Describe("external executors", func() {
 
 		Eventually(eventsFor(ns, "eager"), wait).Should(ContainElement(HavePrefix("Warning " + batonv1.ReasonUngated)))
 		Eventually(eventsFor(ns, "ungated"), wait).Should(ContainElement(HavePrefix("Warning " + batonv1.ReasonUngated)))
+		By("never writing to it: its executor already sees it, and would drop it on any change")
+		eager := getCommand(ns, "eager")
+		Expect(eager.Status).To(Equal(batonv1.OperatorCommandStatus{}))
+		Consistently(func() string { return getCommand(ns, "eager").ResourceVersion }, 3*time.Second).Should(Equal(eager.ResourceVersion))
 	})
 })

@@ -95,6 +95,9 @@ func (h *handlers) registry() *steps.Registry {
 	must("text", func(context.Context, steps.Request) (any, error) {
 		return []byte("plain text, not JSON"), nil
 	})
+	must("panic", func(context.Context, steps.Request) (any, error) {
+		panic("handler bug")
+	})
 	must("block", h.block)
 	register("block-idempotent", idempotentBlock{h})
 	return r

@@ -74,6 +74,7 @@ var _ = Describe("--finished-retention", func() {
 		newCommand(ns, "done-1").In("finished", 1, 2).Create()
 		newCommand(ns, "busy-0").In("unfinished", 0, 2).Type("block").Create()
 		newCommand(ns, "busy-1").In("unfinished", 1, 2).Create()
+		newCommand(ns, "alone").Create()
 
 		Eventually(sequencePhase(ns, "finished"), wait).Should(Equal(batonv1.SequenceSucceeded))
 		finishedAt := getSequence(ns, "finished").Status.CompletedAt.Time
@@ -86,6 +87,8 @@ var _ = Describe("--finished-retention", func() {
 		Expect(time.Now()).To(BeTemporally(">=", finishedAt.Add(2*time.Second)))
 		Eventually(gone(&batonv1.OperatorCommand{}, "done-0"), wait).Should(BeTrue())
 		Eventually(gone(&batonv1.OperatorCommand{}, "done-1"), wait).Should(BeTrue())
+
+		Eventually(gone(&batonv1.OperatorCommand{}, "alone"), wait).Should(BeTrue(), "a finished standalone command goes too")
 
 		Consistently(gone(&batonv1.CommandSequence{}, "unfinished"), 3*time.Second).Should(BeFalse())
 		Expect(getCommand(ns, "busy-0").Status.Phase).To(Equal(batonv1.CommandRunning))

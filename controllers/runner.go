@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
@@ -22,43 +24,60 @@ import (
 // runner executes in-process handlers: it claims a Ready command, runs its handler with a
 // context ending at the command's TTL, retries what the handler marks retryable, and
 // writes the result. At most maxConcurrent handlers run at once; the rest wait, Ready.
+//
+// It is a manager Runnable: handlers run only while the manager does (and, with leader
+// election, while it leads), and stopping waits for them.
 type runner struct {
 	client   client.Client
+	apiRead  client.Reader
 	registry *steps.Registry
 	recorder eventRecorder
 	clock    clock.Clock
 	opts     engine.Options
 	executer string
-	// ctx is the manager's: stopping the manager cancels every handler.
-	ctx context.Context
-	log logr.Logger
-	// wake makes the controller reconcile a command's unit again (a claim lost a race).
+	log      logr.Logger
+	// wake makes the controller reconcile a command's unit again: a claim lost a race, or
+	// a result could not be written.
 	wake chan event.GenericEvent
 	sem  chan struct{}
 
+	// ctx ends when the manager stops; every handler runs under it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
 	mu sync.Mutex
-	// active holds the commands this process has claimed or is about to. An entry stays
-	// until the reconciler sees the command terminal, so a stale cache that still shows
-	// Running is never mistaken for a lost executor.
-	active map[types.UID]struct{}
+	// active holds the commands this process will run, each marked claimed from the moment
+	// its claim is sent. A claimed entry stays until the reconciler sees the command
+	// terminal, so a stale cache that still shows Running is never mistaken for a lost
+	// executor; a queued one does not count as in flight, so the engine may still skip it.
+	active map[types.UID]bool
 }
 
-func newRunner(ctx context.Context, c client.Client, registry *steps.Registry, rec eventRecorder, clk clock.Clock, opts engine.Options, executer string, maxConcurrent int, log logr.Logger) *runner {
-	if maxConcurrent < 1 {
-		maxConcurrent = 1
-	}
+func newRunner(c client.Client, apiReader client.Reader, registry *steps.Registry, rec eventRecorder, clk clock.Clock, opts engine.Options, executer string, maxConcurrent int, log logr.Logger) *runner {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &runner{
-		client: c, registry: registry, recorder: rec, clock: clk, opts: opts, executer: executer,
-		ctx: ctx, log: log, wake: make(chan event.GenericEvent, 64), sem: make(chan struct{}, maxConcurrent),
-		active: map[types.UID]struct{}{},
+		client: c, apiRead: apiReader, registry: registry, recorder: rec, clock: clk, opts: opts,
+		executer: executer, log: log, wake: make(chan event.GenericEvent, 64),
+		sem: make(chan struct{}, max(maxConcurrent, 1)), ctx: ctx, cancel: cancel,
+		active: map[types.UID]bool{},
 	}
 }
 
+// Start implements manager.Runnable: it returns when the manager stops, once every
+// handler has returned.
+func (r *runner) Start(ctx context.Context) error {
+	<-ctx.Done()
+	r.cancel()
+	r.wg.Wait()
+	return nil
+}
+
+// inFlight reports whether this process claimed the command and still holds it.
 func (r *runner) inFlight(uid types.UID) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, ok := r.active[uid]
-	return ok
+	return r.active[uid]
 }
 
 // forget drops a command the reconciler saw terminal.
@@ -71,38 +90,39 @@ func (r *runner) forget(uid types.UID) {
 // start runs the command's handler in the background unless it already runs here.
 func (r *runner) start(cmd *batonv1.OperatorCommand, plan engine.MemberPlan) {
 	r.mu.Lock()
-	if _, ok := r.active[cmd.UID]; ok {
-		r.mu.Unlock()
+	defer r.mu.Unlock()
+	if _, ok := r.active[cmd.UID]; ok || r.ctx.Err() != nil {
 		return
 	}
-	r.active[cmd.UID] = struct{}{}
-	r.mu.Unlock()
+	r.active[cmd.UID] = false
 	var env engine.Env
 	if plan.Env != nil {
 		env = *plan.Env
 	}
-	go r.run(cmd.DeepCopy(), plan, env)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.run(cmd.DeepCopy(), plan, env)
+	}()
 }
 
 func (r *runner) run(cmd *batonv1.OperatorCommand, plan engine.MemberPlan, env engine.Env) {
 	log := r.log.WithValues("command", client.ObjectKeyFromObject(cmd), "type", cmd.Spec.CommandType)
 	handler, ok := r.registry.Lookup(cmd.Spec.CommandType, cmd.Spec.CommandVersion)
-	if !ok || !r.acquire() {
-		r.release(cmd, false)
-		return
-	}
 	ctx, cancel := r.handlerContext(plan.Deadline)
 	defer cancel()
-
+	if !ok || !r.acquire(ctx) {
+		r.release(cmd)
+		return
+	}
 	if err := r.claim(ctx, cmd, plan); err != nil {
 		log.V(1).Info("claim lost; reconciling again", "error", err.Error())
 		<-r.sem
-		r.release(cmd, true)
+		r.release(cmd)
 		return
 	}
 	r.recorder.Eventf(cmd, nil, "Normal", "Started", "Run", "started by %s (attempt %d)", r.executer, cmd.Status.Attempts)
 	payload, err := r.attempts(ctx, cmd, handler, plan, env, log)
-	<-r.sem
 	if ctx.Err() != nil {
 		// The TTL passed (the engine expires the command) or the manager is stopping (the
 		// next one re-runs or fails it): either way this process writes nothing more.
@@ -111,28 +131,27 @@ func (r *runner) run(cmd *batonv1.OperatorCommand, plan engine.MemberPlan, env e
 	}
 	if err := r.complete(ctx, cmd, payload, err); err != nil {
 		log.Error(err, "writing the result")
-		r.release(cmd, true)
+		r.release(cmd)
 	}
 }
 
-func (r *runner) acquire() bool {
+// acquire takes a concurrency slot, or gives up when ctx ends.
+func (r *runner) acquire(ctx context.Context) bool {
 	select {
 	case r.sem <- struct{}{}:
 		return true
-	case <-r.ctx.Done():
+	case <-ctx.Done():
 		return false
 	}
 }
 
-// release forgets a command this process will not run after all, and asks for a
-// reconcile so that someone decides again.
-func (r *runner) release(cmd *batonv1.OperatorCommand, wake bool) {
+// release forgets a command this process no longer holds, and asks for a reconcile so
+// that someone decides again.
+func (r *runner) release(cmd *batonv1.OperatorCommand) {
 	r.forget(cmd.UID)
-	if wake {
-		select {
-		case r.wake <- event.GenericEvent{Object: cmd}:
-		case <-r.ctx.Done():
-		}
+	select {
+	case r.wake <- event.GenericEvent{Object: cmd}:
+	case <-r.ctx.Done():
 	}
 }
 
@@ -146,6 +165,9 @@ func (r *runner) handlerContext(deadline time.Time) (context.Context, context.Ca
 // claim marks the command started by this executer; the resourceVersion guard makes sure
 // only one claim of a given observation ever succeeds.
 func (r *runner) claim(ctx context.Context, cmd *batonv1.OperatorCommand, plan engine.MemberPlan) error {
+	r.mu.Lock()
+	r.active[cmd.UID] = true // before the write: its watch event may come back at once
+	r.mu.Unlock()
 	now := r.now()
 	status := plan.Status
 	status.Started, status.StartedAt = true, &now
@@ -160,84 +182,107 @@ func (r *runner) claim(ctx context.Context, cmd *batonv1.OperatorCommand, plan e
 }
 
 // attempts runs the handler until it succeeds, fails for good, or runs out of attempts
-// or time. It records each retry in status.attempts.
+// or time. It holds a concurrency slot while the handler runs (the first one taken before
+// the claim), never while it waits out a backoff, and records each retry in
+// status.attempts.
 func (r *runner) attempts(ctx context.Context, cmd *batonv1.OperatorCommand, handler steps.Handler, plan engine.MemberPlan, env engine.Env, log logr.Logger) (any, error) {
 	for {
-		started := r.clock.Now()
-		payload, err := handler.Run(ctx, steps.Request{Command: cmd.DeepCopy(), Env: env, Logger: log})
-		stepDuration.WithLabelValues(cmd.Spec.CommandType).Observe(r.clock.Since(started).Seconds())
-		if err == nil || ctx.Err() != nil || !steps.IsRetryable(err) || int(cmd.Status.Attempts) >= plan.MaxAttempts {
-			return payload, err
-		}
-		if !engine.RetryFits(r.opts, int(cmd.Status.Attempts), r.clock.Now(), plan.Deadline) {
+		payload, err := r.attempt(ctx, cmd, handler, env, log)
+		<-r.sem
+		if err == nil || ctx.Err() != nil || !steps.IsRetryable(err) || int(cmd.Status.Attempts) >= plan.MaxAttempts ||
+			!engine.RetryFits(r.opts, int(cmd.Status.Attempts), r.clock.Now(), plan.Deadline) {
 			return payload, err
 		}
 		delay := engine.RetryDelay(r.opts, int(cmd.Status.Attempts))
-		status := cmd.Status
-		status.Attempts++
-		status.Message = fmt.Sprintf("attempt %d failed: %v; retrying in %s", cmd.Status.Attempts, err, delay)
-		if _, werr := writeCommandStatus(ctx, r.client, cmd, status); werr != nil {
+		message := engine.ClipMessage(fmt.Sprintf("attempt %d failed: %v; retrying in %s", cmd.Status.Attempts, err, delay))
+		if werr := r.writeOwn(ctx, cmd, func(s *batonv1.OperatorCommandStatus) { s.Attempts++; s.Message = message }); werr != nil {
 			return nil, fmt.Errorf("recording a retry: %w", werr)
 		}
-		r.recorder.Eventf(cmd, nil, "Warning", "Retrying", "Run", "%s", status.Message)
-		if !r.sleep(ctx, delay) {
+		r.recorder.Eventf(cmd, nil, "Warning", "Retrying", "Run", "%s", message)
+		select {
+		case <-r.clock.After(delay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if !r.acquire(ctx) {
 			return nil, ctx.Err()
 		}
 	}
 }
 
-// sleep waits out a backoff without holding a concurrency slot.
-func (r *runner) sleep(ctx context.Context, d time.Duration) bool {
-	<-r.sem
-	select {
-	case <-r.clock.After(d):
-	case <-ctx.Done():
-		r.sem <- struct{}{}
-		return false
-	}
-	r.sem <- struct{}{}
-	return true
+// attempt runs the handler once. A panic is the handler's failure, not the manager's.
+func (r *runner) attempt(ctx context.Context, cmd *batonv1.OperatorCommand, handler steps.Handler, env engine.Env, log logr.Logger) (payload any, err error) {
+	started := r.clock.Now()
+	defer func() {
+		stepDuration.WithLabelValues(cmd.Spec.CommandType).Observe(r.clock.Since(started).Seconds())
+		if p := recover(); p != nil {
+			payload, err = nil, fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	return handler.Run(ctx, steps.Request{Command: cmd.DeepCopy(), Env: env, Logger: log})
 }
 
 // complete writes the handler's outcome.
 func (r *runner) complete(ctx context.Context, cmd *batonv1.OperatorCommand, payload any, runErr error) error {
-	now := r.now()
-	status := cmd.Status
-	status.Completed, status.CompletedAt = true, &now
-	status.Phase, status.Message = batonv1.CommandSucceeded, "succeeded"
+	var data []byte
 	if runErr == nil {
-		data, err := steps.EncodePayload(payload)
-		if err == nil {
+		var err error
+		if data, err = steps.EncodePayload(payload); err == nil {
 			err = engine.CheckPayload(r.opts, data)
 		}
-		if err != nil {
-			runErr = err
-		} else {
-			status.Payload = data
+		runErr = err
+	}
+	now := r.now()
+	outcome := func(s *batonv1.OperatorCommandStatus) {
+		s.Completed, s.CompletedAt = true, &now
+		s.Phase, s.Message, s.Payload = batonv1.CommandSucceeded, "succeeded", data
+		if runErr != nil {
+			reason, message := batonv1.ReasonHandlerFailed, runErr.Error()
+			var refused *engine.ReasonError
+			if errors.As(runErr, &refused) {
+				reason, message = refused.Reason, refused.Message
+			}
+			message = engine.ClipMessage(message)
+			s.Phase, s.Payload = batonv1.CommandFailed, nil
+			s.Error = &batonv1.OperatorCommandStatusError{Reason: reason, Message: message}
+			s.Message = engine.ClipMessage(fmt.Sprintf("attempt %d failed: %s", s.Attempts, message))
 		}
 	}
-	if runErr != nil {
-		reason, message := batonv1.ReasonHandlerFailed, runErr.Error()
-		var refused *engine.ReasonError
-		if errors.As(runErr, &refused) {
-			reason, message = refused.Reason, refused.Message
-		}
-		status.Phase = batonv1.CommandFailed
-		status.Error = &batonv1.OperatorCommandStatusError{Reason: reason, Message: message}
-		status.Message = fmt.Sprintf("attempt %d failed: %s", status.Attempts, message)
-	}
-	if _, err := writeCommandStatus(ctx, r.client, cmd, status); err != nil {
-		if errors.Is(ctx.Err(), context.Canceled) {
-			return nil
-		}
+	if err := r.writeOwn(ctx, cmd, outcome); err != nil {
 		return err
 	}
 	eventType := "Normal"
-	if status.Phase != batonv1.CommandSucceeded {
+	if cmd.Status.Phase != batonv1.CommandSucceeded {
 		eventType = "Warning"
 	}
-	r.recorder.Eventf(cmd, nil, eventType, string(status.Phase), "Run", "%s", status.Message)
+	r.recorder.Eventf(cmd, nil, eventType, string(cmd.Status.Phase), "Run", "%s", cmd.Status.Message)
 	return nil
+}
+
+// errClaimLost says the command is no longer this process's claim.
+var errClaimLost = errors.New("the command is no longer this executer's claim")
+
+// writeOwn changes the status of a command this process claimed. Only the claim needs
+// the resourceVersion guard: when the object changed since (someone annotated it, an
+// earlier write of ours), it is read again and, if its status is still what this process
+// last wrote, the change is applied to the new version.
+func (r *runner) writeOwn(ctx context.Context, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus)) error {
+	for tries := 0; ; tries++ {
+		status := *cmd.Status.DeepCopy()
+		change(&status)
+		_, err := writeCommandStatus(ctx, r.client, cmd, status)
+		if err == nil || !apierrors.IsConflict(err) || tries == 4 {
+			return err
+		}
+		fresh := &batonv1.OperatorCommand{}
+		if err := r.apiRead.Get(ctx, client.ObjectKeyFromObject(cmd), fresh); err != nil {
+			return fmt.Errorf("re-reading command %s: %w", cmd.Name, err)
+		}
+		if !equality.Semantic.DeepEqual(fresh.Status, cmd.Status) {
+			return errClaimLost
+		}
+		*cmd = *fresh
+	}
 }
 
 // now is the clock's time at the precision the API server keeps (seconds), so what is

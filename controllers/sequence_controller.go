@@ -61,14 +61,17 @@ func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRe
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch;update
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
-// SetupWithManager registers the controller, its cache index and its watches. ctx is the
-// manager's lifetime: handlers run under it.
+// SetupWithManager registers the controller, its cache index, its watches and the runner
+// of in-process steps.
 func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &batonv1.OperatorCommand{}, memberKeyField, indexMemberKey); err != nil {
 		return fmt.Errorf("indexing commands by sequence: %w", err)
 	}
-	r.runner = newRunner(ctx, r.client, r.registry, r.recorder, r.clock, r.opts.Engine, r.opts.Executer,
+	r.runner = newRunner(r.client, r.apiRead, r.registry, r.recorder, r.clock, r.opts.Engine, r.opts.Executer,
 		r.opts.MaxConcurrentSteps, mgr.GetLogger().WithName("runner"))
+	if err := mgr.Add(r.runner); err != nil {
+		return fmt.Errorf("adding the step runner: %w", err)
+	}
 	toUnit := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []ctrl.Request {
 		switch o := obj.(type) {
 		case *batonv1.OperatorCommand:
@@ -121,7 +124,9 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			return requeueOnConflict(err)
 		}
 	}
-	r.active.mark(u.namespace+"/"+u.index, !plan.Status.Phase.Terminal())
+	if !u.standalone {
+		r.active.mark(u.namespace+"/"+u.index, !plan.Status.Phase.Terminal())
+	}
 
 	retireAt, err := r.retire(ctx, u, cmds, seq, plan, now)
 	if err != nil {
@@ -139,10 +144,10 @@ func (r *SequenceReconciler) members(ctx context.Context, u unit) ([]batonv1.Ope
 	return list.Items, nil
 }
 
-// requeueOnConflict turns a lost optimistic-concurrency race into a quiet retry: the
-// object changed, and the watch brings the change.
+// requeueOnConflict turns a lost race with the cache into a quiet retry: an object changed
+// (conflict) or appeared (already exists) since the cache saw it, and the watch brings it.
 func requeueOnConflict(err error) (ctrl.Result, error) {
-	if apierrors.IsConflict(err) {
+	if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 		return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil
 	}
 	return ctrl.Result{}, err

@@ -44,18 +44,17 @@ func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *bato
 		}
 		r.recorder.Eventf(seq, nil, "Normal", "Created", "Reconcile", "sequence %s created", u.key)
 	}
-	for _, e := range plan.Events {
-		r.event(seq, e)
-	}
 	want := plan.Status
 	want.ObservedGeneration = seq.Generation
-	if equality.Semantic.DeepEqual(seq.Status, want) {
-		return seq, nil
+	if !equality.Semantic.DeepEqual(seq.Status, want) {
+		orig := seq.DeepCopy()
+		seq.Status = want
+		if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+			return nil, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
+		}
 	}
-	orig := seq.DeepCopy()
-	seq.Status = want
-	if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
-		return nil, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
+	for _, e := range plan.Events {
+		r.event(seq, e)
 	}
 	return seq, nil
 }
@@ -73,10 +72,15 @@ func (r *SequenceReconciler) deleteSequence(ctx context.Context, seq *batonv1.Co
 // retire deletes a finished unit --finished-retention after it finished, like a Job's
 // ttlSecondsAfterFinished. It returns when to look again, zero for never.
 func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []batonv1.OperatorCommand, seq *batonv1.CommandSequence, plan engine.Plan, now time.Time) (time.Time, error) {
-	if r.opts.FinishedRetention <= 0 || !plan.Status.Phase.Terminal() || plan.Status.CompletedAt == nil {
+	finished := plan.Status.CompletedAt
+	if u.standalone && len(cmds) == 1 {
+		// A standalone command has no recorded sequence status: its own completion counts.
+		finished = cmds[0].Status.CompletedAt
+	}
+	if r.opts.FinishedRetention <= 0 || !plan.Status.Phase.Terminal() || finished == nil {
 		return time.Time{}, nil
 	}
-	at := plan.Status.CompletedAt.Add(r.opts.FinishedRetention)
+	at := finished.Add(r.opts.FinishedRetention)
 	if now.Before(at) {
 		return at, nil
 	}

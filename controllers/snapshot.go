@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -46,17 +47,20 @@ func (r *SequenceReconciler) snapshot(u unit, cmds []batonv1.OperatorCommand, se
 // normalizeTTLs rewrites a spec.ttl given as a duration string ("5m") to int64
 // nanoseconds, so that clients built on the upstream Go type can decode the object. The
 // typed cache cannot tell the two forms apart, so a command baton has not seen yet (no
-// status.phase) is read raw, once.
+// status.phase) is read raw, once. A command that already carries a routing label is
+// visible to its executor and is never written to.
 func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, cmds []batonv1.OperatorCommand) error {
 	for i := range cmds {
 		cmd := &cmds[i]
-		if cmd.Status.Phase != "" || cmd.Spec.TTL == 0 {
+		if cmd.Status.Phase != "" || cmd.Spec.TTL == 0 || len(batonv1.CarriedRoutingLabels(cmd.Labels)) > 0 {
 			continue
 		}
 		raw := &unstructured.Unstructured{}
 		raw.SetGroupVersionKind(batonv1.GroupVersion.WithKind("OperatorCommand"))
-		if err := r.apiRead.Get(ctx, client.ObjectKeyFromObject(cmd), raw); err != nil {
-			return client.IgnoreNotFound(fmt.Errorf("reading command %s: %w", cmd.Name, err))
+		if err := r.apiRead.Get(ctx, client.ObjectKeyFromObject(cmd), raw); apierrors.IsNotFound(err) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("reading command %s: %w", cmd.Name, err)
 		}
 		ttl, _, _ := unstructured.NestedFieldNoCopy(raw.Object, "spec", "ttl")
 		if _, isString := ttl.(string); !isString {

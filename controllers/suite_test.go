@@ -11,6 +11,7 @@ import (
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -68,12 +69,15 @@ func testOptions() controllers.Options {
 	}
 }
 
-// startManager runs a manager with the test handlers until the returned stop is called
-// (or the spec ends), and waits until it stopped.
+// startManager runs a manager with the test handlers, watching the handlers' namespace,
+// until the returned stop is called (or the spec ends), and waits until it stopped.
 func startManager(opts controllers.Options, h *handlers) (stop func()) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  localcluster.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
+		// Each spec's manager watches only the spec's namespace (--namespace), so what an
+		// earlier spec left running is no business of a later one.
+		Cache: cache.Options{DefaultNamespaces: map[string]cache.Config{h.ns: {}}},
 		// Each manager registers a controller named "sequence"; the specs start several.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})

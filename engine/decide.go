@@ -302,7 +302,7 @@ func (d *decision) finish(ms *memberState, phase batonv1.CommandPhase, reason, m
 	if !CanTransition(ms.observed, phase) {
 		return
 	}
-	message = clip(message)
+	message = ClipMessage(message)
 	st := ms.m.Status
 	st.Completed = true
 	st.CompletedAt = d.stamp
@@ -343,7 +343,7 @@ func (d *decision) wakeAt(t time.Time) {
 }
 
 func (d *decision) sequenceEvent(warning bool, reason, message string) {
-	d.events = append(d.events, Event{Warning: warning, Reason: reason, Message: clip(message)})
+	d.events = append(d.events, Event{Warning: warning, Reason: reason, Message: ClipMessage(message)})
 }
 
 func (d *decision) memberPlans() []MemberPlan {

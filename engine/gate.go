@@ -107,24 +107,11 @@ func held(m *Member) bool {
 // ungated reports whether an external member carries a routing label: its executor sees
 // it from creation, whatever its gate.
 func ungated(m *Member) bool {
-	if m.HasHandler {
-		return false
-	}
-	for _, l := range batonv1.RoutingLabels {
-		if _, ok := m.Labels[l]; ok {
-			return true
-		}
-	}
-	return false
+	return !m.HasHandler && len(batonv1.CarriedRoutingLabels(m.Labels)) > 0
 }
 
 func (d *decision) warnUngated(ms *memberState) {
-	var carried []string
-	for _, l := range batonv1.RoutingLabels {
-		if _, ok := ms.m.Labels[l]; ok {
-			carried = append(carried, l)
-		}
-	}
+	carried := batonv1.CarriedRoutingLabels(ms.m.Labels)
 	msg := fmt.Sprintf("command %s carries routing label %s before its gate opened: its executor may run it "+
 		"out of turn; submit it with the label held in annotation %s",
 		ms.m.Name, strings.Join(carried, ", "), batonv1.AnnotationGateLabels)

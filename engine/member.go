@@ -98,7 +98,7 @@ func (d *decision) restore(ms *memberState) {
 	ms.plan.Phase = ms.recorded
 	msg := fmt.Sprintf("command %s reported started=%t completed=false after it was %s: refused, status restored",
 		ms.m.Name, ms.m.Status.Started, ms.recorded)
-	ev := Event{Warning: true, Reason: batonv1.ReasonIllegalTransition, Message: clip(msg)}
+	ev := Event{Warning: true, Reason: batonv1.ReasonIllegalTransition, Message: ClipMessage(msg)}
 	ms.plan.Events = append(ms.plan.Events, ev)
 	d.events = append(d.events, ev)
 }

@@ -39,7 +39,7 @@ func msgCompleted(st *batonv1.OperatorCommandStatus) string {
 	if st.Error == nil {
 		return "completed by " + who
 	}
-	return clip(fmt.Sprintf("%s by %s: %s: %s", completedPhase(st.Error), who, st.Error.Reason, st.Error.Message))
+	return ClipMessage(fmt.Sprintf("%s by %s: %s: %s", completedPhase(st.Error), who, st.Error.Reason, st.Error.Message))
 }
 
 // verb says what happened to a member in a phase, for messages.
@@ -63,7 +63,9 @@ func reasonOf(ms *memberState) string {
 	return string(ms.plan.Phase)
 }
 
-func clip(s string) string { return clipTo(s, maxMessage) }
+// ClipMessage cuts a message to the length baton writes into a status or an event, so a
+// handler echoing a huge input cannot make the write too large for the API server.
+func ClipMessage(s string) string { return clipTo(s, maxMessage) }
 
 // clipTo cuts s to at most n bytes on a rune boundary, marking the cut.
 func clipTo(s string, n int) string {

@@ -134,7 +134,7 @@ func (d *decision) outcome(st *batonv1.CommandSequenceStatus) {
 	default:
 		st.Message = fmt.Sprintf("waiting for commands: %d of %d present", len(d.members), d.count)
 	}
-	st.Message = clip(st.Message)
+	st.Message = ClipMessage(st.Message)
 	if st.Phase == batonv1.SequenceFailed {
 		st.Reason = d.failureReason()
 	}
@@ -157,7 +157,7 @@ func (d *decision) conditions(prev *batonv1.CommandSequenceStatus, st *batonv1.C
 	switch {
 	case d.failure != nil:
 		assembled.Status, assembled.Reason = metav1.ConditionFalse, conditionReason(d.failure.reason)
-		assembled.Message = clip(d.failure.message)
+		assembled.Message = ClipMessage(d.failure.message)
 	case d.started:
 		assembled.Status, assembled.Reason = metav1.ConditionTrue, reasonAssembled
 		assembled.Message = fmt.Sprintf("all %d commands present", d.count)

@@ -29,6 +29,18 @@ const (
 // them before its gate opens.
 var RoutingLabels = []string{LabelAppName, LabelNodeName}
 
+// CarriedRoutingLabels lists the routing labels present in labels: a command carrying any
+// is visible to its executor already.
+func CarriedRoutingLabels(labels map[string]string) []string {
+	var carried []string
+	for _, l := range RoutingLabels {
+		if _, ok := labels[l]; ok {
+			carried = append(carried, l)
+		}
+	}
+	return carried
+}
+
 // CommandPhase is where a command stands in the command state machine (DESIGN.md section 3).
 // +kubebuilder:validation:Enum=Pending;Ready;Running;Succeeded;Failed;Expired;Skipped
 type CommandPhase string

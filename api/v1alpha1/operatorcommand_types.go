@@ -43,6 +43,7 @@ type OperatorCommandSpec struct {
 	// +optional
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || (self.size() <= 64 && self.matches('^[+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|ms|s|m|h))+)$') && duration(self) >= duration('0s'))",message="ttl must be int64 nanoseconds or a Go duration string such as \"90s\" or \"5m\""
 	TTL Duration `json:"ttl,omitempty"`
 	// Args is a free-form object handed to the executor.
 	// +optional

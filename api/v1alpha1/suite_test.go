@@ -16,12 +16,12 @@ import (
 
 // The wire contract is proven on a real kube-apiserver and etcd with the generated CRDs.
 var (
-	env     *envtest.Environment
-	cfg     *rest.Config
+	env        *envtest.Environment
+	cfg        *rest.Config
 	k8s        client.WithWatch
 	dyn        dynamic.Interface
 	kubeconfig string
-	suiteCt context.Context
+	suiteCt    context.Context
 )
 
 func TestAPI(t *testing.T) {

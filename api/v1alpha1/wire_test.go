@@ -162,13 +162,28 @@ spec:
 		Expect(string(data)).To(ContainSubstring(`"ttl":300000000000`))
 	})
 
-	It("rejects a ttl that is neither an integer nor a string", func() {
-		ns := newNamespace()
-		u := toUnstructured(upstreamCommand(ns, "bad-ttl"))
-		Expect(unstructured.SetNestedField(u.Object, true, "spec", "ttl")).To(Succeed())
-		_, err := commands(ns).Create(suiteCt, u, metav1.CreateOptions{})
-		Expect(err).To(MatchError(ContainSubstring("spec.ttl")))
-	})
+	DescribeTable("ttl admission: a value no client could decode never reaches etcd",
+		func(ttl any, accepted bool) {
+			ns := newNamespace()
+			u := toUnstructured(upstreamCommand(ns, "ttl"))
+			Expect(unstructured.SetNestedField(u.Object, ttl, "spec", "ttl")).To(Succeed())
+			_, err := commands(ns).Create(suiteCt, u, metav1.CreateOptions{})
+			if accepted {
+				Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			Expect(err).To(MatchError(ContainSubstring("spec.ttl")))
+		},
+		Entry("int64 nanoseconds", int64(90_000_000_000), true),
+		Entry("a compound duration string", "1h30m", true),
+		Entry("a fractional duration string", "1.5s", true),
+		Entry("zero", "0", true),
+		Entry("words", "5 minutes", false),
+		Entry("a negative duration", "-5m", false),
+		Entry("a number without a unit", "300", false),
+		Entry("a duration past int64 nanoseconds", "9999999999999h", false),
+		Entry("a bool", true, false),
+	)
 
 	It("prints the documented columns in kubectl get", func() {
 		ns := newNamespace()
