@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -46,13 +47,13 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, files []string) error {
+func run(ctx context.Context, files []string) (err error) {
 	fmt.Println("starting a local control plane (kube-apiserver, etcd) and the baton manager")
 	cluster, err := localcluster.Start(ctx, steps.NewRegistry())
 	if err != nil {
 		return err
 	}
-	defer cluster.Stop()
+	defer func() { err = errors.Join(err, cluster.Stop()) }()
 
 	for _, file := range files {
 		fmt.Printf("\napplying %s\n", file)

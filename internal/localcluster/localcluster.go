@@ -15,12 +15,11 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/cmd/manager/app"
 )
 
 // Root is the repository root, found from this file's location.
@@ -45,14 +44,11 @@ func AssetsDir() (string, error) {
 	return lines[len(lines)-1], nil
 }
 
-// Scheme holds the built-in kinds and baton's.
+// Scheme is the manager's scheme: the built-in kinds and baton's.
 func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
+	s, err := app.Scheme()
+	if err != nil {
 		panic(err) // static registration; cannot fail at run time
-	}
-	if err := batonv1.AddToScheme(s); err != nil {
-		panic(err)
 	}
 	return s
 }

@@ -58,6 +58,14 @@ func Start(ctx context.Context, registry *steps.Registry) (*Cluster, error) {
 	return &Cluster{Env: env, Config: cfg, Client: c, stopManager: cancel, managerDone: done}, nil
 }
 
+// closedWith is a channel that yields err to every reader, for a result already taken.
+func closedWith(err error) <-chan error {
+	ch := make(chan error, 1)
+	ch <- err
+	close(ch)
+	return ch
+}
+
 // Stop stops the manager, then the control plane.
 func (c *Cluster) Stop() error {
 	c.stopManager()
@@ -110,6 +118,12 @@ func (c *Cluster) WaitFinished(ctx context.Context, namespace, key string) (*bat
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("waiting for sequence %s to finish: %w", key, ctx.Err())
+		case err := <-c.managerDone:
+			c.managerDone = closedWith(err)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("waiting for sequence %s to finish: %w", key, ctx.Err())
+			}
+			return nil, fmt.Errorf("the manager stopped before sequence %s finished: %v", key, err)
 		case <-tick.C:
 		}
 	}
