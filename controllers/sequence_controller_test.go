@@ -141,21 +141,17 @@ var _ = Describe("a sequence of in-process steps", func() {
 		Expect(h.count("no") + h.count("broken")).To(BeZero())
 	})
 
-	It("retries a retryable failure and counts the attempts", func() {
-		h.failTimes("flaky", 2)
-		newCommand(ns, "flaky").Type("flaky").Annotate(batonv1.AnnotationRetries, "3").Create()
-		Eventually(phaseOf(ns, "flaky"), wait).Should(Equal(batonv1.CommandSucceeded))
-		Expect(getCommand(ns, "flaky").Status.Attempts).To(Equal(int32(3)))
-		Expect(h.count("flaky")).To(Equal(3))
-	})
-
-	It("fails a step whose retries run out", func() {
-		h.failTimes("flaky", 5)
-		newCommand(ns, "flaky").Type("flaky").Annotate(batonv1.AnnotationRetries, "1").Create()
-		Eventually(phaseOf(ns, "flaky"), wait).Should(Equal(batonv1.CommandFailed))
-		Expect(getCommand(ns, "flaky").Status.Attempts).To(Equal(int32(2)))
-		Expect(h.count("flaky")).To(Equal(2))
-	})
+	DescribeTable("retries what a handler marks retryable, counting the attempts",
+		func(failures int, retries string, phase batonv1.CommandPhase, attempts int) {
+			h.failTimes("flaky", failures)
+			newCommand(ns, "flaky").Type("flaky").Annotate(batonv1.AnnotationRetries, retries).Create()
+			Eventually(phaseOf(ns, "flaky"), wait).Should(Equal(phase))
+			Expect(getCommand(ns, "flaky").Status.Attempts).To(Equal(int32(attempts)))
+			Expect(h.count("flaky")).To(Equal(attempts))
+		},
+		Entry("until it succeeds", 2, "3", batonv1.CommandSucceeded, 3),
+		Entry("until the retries run out", 5, "1", batonv1.CommandFailed, 2),
+	)
 
 	It("fails a step whose payload is over --max-payload-bytes, and keeps it out of the status", func() {
 		newCommand(ns, "big").Type("big").Create()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 
 	"github.com/looplab/fsm"
 
@@ -101,38 +102,17 @@ func CanTransitionSequence(from, to batonv1.SequencePhase) bool {
 	return f == t || sequenceReach[f][t]
 }
 
+// commandOrdinal is p's row in the reachability table: its place in commandStates (the
+// empty phase is Pending), -1 for an unknown phase.
 func commandOrdinal(p batonv1.CommandPhase) int {
-	switch p {
-	case batonv1.CommandPending, "":
-		return 0
-	case batonv1.CommandReady:
-		return 1
-	case batonv1.CommandRunning:
-		return 2
-	case batonv1.CommandSucceeded:
-		return 3
-	case batonv1.CommandFailed:
-		return 4
-	case batonv1.CommandExpired:
-		return 5
-	case batonv1.CommandSkipped:
-		return 6
+	if p == "" {
+		p = batonv1.CommandPending
 	}
-	return -1
+	return slices.Index(commandStates, p)
 }
 
 func sequenceOrdinal(p batonv1.SequencePhase) int {
-	switch p {
-	case batonv1.SequenceAssembling:
-		return 0
-	case batonv1.SequenceRunning:
-		return 1
-	case batonv1.SequenceSucceeded:
-		return 2
-	case batonv1.SequenceFailed:
-		return 3
-	}
-	return -1
+	return slices.Index(sequenceStates, p)
 }
 
 // knownPhase reports whether p is one of the command phases.
