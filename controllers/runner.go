@@ -251,11 +251,11 @@ func (r *runner) complete(ctx context.Context, cmd *batonv1.OperatorCommand, pay
 	if err := r.writeOwn(ctx, cmd, outcome); err != nil {
 		return err
 	}
-	eventType := "Normal"
-	if cmd.Status.Phase != batonv1.CommandSucceeded {
-		eventType = "Warning"
+	eventType, reason := "Normal", string(cmd.Status.Phase)
+	if cmd.Status.Error != nil {
+		eventType, reason = "Warning", cmd.Status.Error.Reason
 	}
-	r.recorder.Eventf(cmd, nil, eventType, string(cmd.Status.Phase), "Run", "%s", cmd.Status.Message)
+	r.recorder.Eventf(cmd, nil, eventType, reason, "Run", "%s", cmd.Status.Message)
 	return nil
 }
 
