@@ -113,7 +113,7 @@ var _ = Describe("a sequence of in-process steps", func() {
 		Expect(later.Status.Error.Message).To(ContainSubstring("bad-1"))
 		Expect(h.count("later-2")).To(BeZero())
 		Expect(getSequence(ns, "fails").Status.FailedMember).To(Equal("bad-1"))
-		Expect(eventsFor(ns, "bad-1")()).To(ContainElement(HavePrefix("Warning "+batonv1.ReasonHandlerFailed)))
+		Expect(eventsFor(ns, "bad-1")()).To(ContainElement(HavePrefix("Warning " + batonv1.ReasonHandlerFailed)))
 	})
 
 	It("goes on past a failure marked continue-on-failure", func() {
