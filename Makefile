@@ -12,7 +12,7 @@ help: ## List the targets.
 
 .PHONY: generate
 generate: ## Generate deepcopy methods for api/.
-	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+	$(CONTROLLER_GEN) paths=./api/...
 
 .PHONY: manifests
 manifests: ## Generate CRDs and the RBAC role into config/.
