@@ -12,7 +12,7 @@ help: ## List the targets.
 
 .PHONY: generate
 generate: ## Generate deepcopy methods for api/.
-	$(CONTROLLER_GEN) paths=./api/...
+	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: manifests
 manifests: ## Generate CRDs and the RBAC role into config/.
@@ -38,8 +38,8 @@ envtest: ## Build kube-apiserver, etcd and kubectl from Go modules (once); print
 
 .PHONY: verify-generated
 verify-generated: ## Fail when `make generate manifests` would change a generated file.
-	@before=$$($(GENERATED_SUM)); $(MAKE) -s generate manifests; \
-	 [ "$$before" = "$$($(GENERATED_SUM))" ] || { echo "generated files were stale: 'make generate manifests' rewrote them; commit the result" >&2; exit 1; }
+	@before=$$($(GENERATED_SUM)) && $(MAKE) -s generate manifests && \
+	 [ "$$before" = "$$($(GENERATED_SUM))" ] || { echo "generated files are not current: 'make generate manifests' failed or rewrote them; run it and commit the result" >&2; exit 1; }
 
 .PHONY: demo
 demo: ## Start a local control plane and the manager, run the example sequences, print their reports.
