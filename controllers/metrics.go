@@ -44,7 +44,11 @@ type activeSet struct {
 	set map[string]struct{}
 }
 
-func (a *activeSet) mark(key string, active bool) {
+func (a *activeSet) mark(u unit, active bool) {
+	if u.standalone {
+		return // a standalone command is not a sequence
+	}
+	key := u.namespace + "/" + u.index
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.set == nil {

@@ -106,7 +106,7 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	if len(cmds) == 0 {
-		r.active.mark(u.namespace+"/"+u.index, false)
+		r.active.mark(u, false)
 		return ctrl.Result{}, r.deleteSequence(ctx, seq)
 	}
 	if err := r.normalizeTTLs(ctx, cmds); err != nil {
@@ -124,9 +124,7 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			return requeueOnConflict(err)
 		}
 	}
-	if !u.standalone {
-		r.active.mark(u.namespace+"/"+u.index, !plan.Status.Phase.Terminal())
-	}
+	r.active.mark(u, !plan.Status.Phase.Terminal())
 
 	retireAt, err := r.retire(ctx, u, cmds, seq, plan, now)
 	if err != nil {

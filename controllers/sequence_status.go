@@ -92,6 +92,6 @@ func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []batonv1.
 	if err := r.deleteSequence(ctx, seq); err != nil {
 		return time.Time{}, err
 	}
-	r.active.mark(u.namespace+"/"+u.index, false)
+	r.active.mark(u, false)
 	return time.Time{}, nil
 }
