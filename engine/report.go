@@ -17,7 +17,7 @@ import (
 // past ReportMaxBytes (zero: DefaultReportMaxBytes) the largest payloads are replaced by
 // their size and sha256 until the rest fits.
 func (d *decision) report() *batonv1.SequenceReport {
-	r := &batonv1.SequenceReport{Members: make([]batonv1.ReportMember, len(d.members))}
+	r := &batonv1.SequenceReport{Members: make([]batonv1.ReportMember, len(d.members)), Complete: true}
 	sizes := make([]int64, len(d.members))
 	var total int64
 	for i := range d.members {

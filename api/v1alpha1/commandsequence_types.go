@@ -83,6 +83,13 @@ type SequenceCounts struct {
 // SequenceReport aggregates the members' outcomes and payloads.
 type SequenceReport struct {
 	Members []ReportMember `json:"members"`
+	// Complete is false when members were dropped to keep the report under
+	// --report-max-bytes; `kubectl baton report` then rebuilds the full one from the
+	// commands that still exist.
+	Complete bool `json:"complete"`
+	// Omitted counts the dropped members by phase.
+	// +optional
+	Omitted map[CommandPhase]int32 `json:"omitted,omitempty"`
 	// PayloadsElided counts members whose payload was replaced by its size and sha256 to
 	// keep the report under --report-max-bytes.
 	// +optional

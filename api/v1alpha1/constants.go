@@ -18,6 +18,14 @@ const (
 	// AnnotationGateLabels holds, as a JSON object, the routing labels baton adds when the
 	// gate opens, for executors that select on labels they cannot change.
 	AnnotationGateLabels = "kubescape.io/gate-labels"
+	// AnnotationRetryOf, on a member of a sequence made by `kubectl baton retry`, names the
+	// sequence it retries.
+	AnnotationRetryOf = "kubescape.io/retry-of"
+	// AnnotationCancel "true" on a CommandSequence cancels it: members not yet started are
+	// Skipped with reason Cancelled, running in-process handlers have their context
+	// cancelled, and the sequence ends Failed with reason Cancelled. `kubectl baton cancel`
+	// sets it; plain `kubectl annotate` does the same.
+	AnnotationCancel = "kubescape.io/cancel"
 
 	// LabelAppName is the Kubescape operator's routing label.
 	LabelAppName = "kubescape.io/app-name"
@@ -101,4 +109,8 @@ const (
 	ReasonHandlerFailed     = "HandlerFailed"
 	// ReasonInvalidRetries: kubescape.io/retries is not an integer in the accepted range.
 	ReasonInvalidRetries = "InvalidRetries"
+	// ReasonCancelled: the sequence was cancelled (AnnotationCancel).
+	ReasonCancelled = "Cancelled"
+	// ReasonCommandsDeleted: an unfinished sequence lost all its commands.
+	ReasonCommandsDeleted = "CommandsDeleted"
 )
