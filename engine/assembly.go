@@ -22,6 +22,9 @@ func (d *decision) assemble() {
 	if d.failure == nil && !d.started {
 		d.checkIncomplete()
 	}
+	if d.failure == nil && d.snap.Cancelled {
+		d.failure = &failure{phase: batonv1.CommandSkipped, reason: batonv1.ReasonCancelled, message: msgCancelled}
+	}
 }
 
 // checkMembership checks the members against each other. A lone member without
@@ -79,7 +82,7 @@ func (d *decision) checkMembership() {
 }
 
 func (d *decision) fail(reason, member, message string) {
-	d.failure = &failure{phase: batonv1.CommandFailed, reason: reason, member: member, message: message}
+	d.failure = &failure{phase: batonv1.CommandFailed, reason: reason, member: member, message: message, assembly: true}
 }
 
 // startedBefore reports whether a gate was opened before: the recorded sequence says so,
@@ -140,7 +143,7 @@ func lateFailure(prev *batonv1.CommandSequenceStatus) *failure {
 		case batonv1.ReasonIncomplete, batonv1.ReasonInconsistentCount, batonv1.ReasonMissingIndex,
 			batonv1.ReasonTooManyCommands:
 			return &failure{phase: batonv1.CommandFailed, reason: prev.Reason,
-				message: "sequence already failed: " + prev.Message}
+				message: "sequence already failed: " + prev.Message, assembly: true}
 		}
 		return &failure{phase: batonv1.CommandSkipped, reason: batonv1.ReasonPredecessorFailed,
 			message: fmt.Sprintf("sequence already failed: command %s failed (%s)", prev.FailedMember, prev.Reason)}

@@ -58,7 +58,7 @@ func TestDecideAssembly(t *testing.T) {
 			now:  at(2 * time.Minute),
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceAssembling, Progress: "0/3", Message: "waiting for commands: 2 of 3 present"},
-				Members:  map[string]outcome{"a": pendingWrite, "b": pendingWrite},
+				Members:  map[string]outcome{"a": pendingQuiet, "b": pendingQuiet},
 				NextWake: at(6 * time.Minute),
 			},
 		},
@@ -93,7 +93,7 @@ func TestDecideAssembly(t *testing.T) {
 			now:  at(time.Hour),
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceAssembling, Progress: "0/2", Message: "waiting for commands: 1 of 2 present"},
-				Members:  map[string]outcome{"a": pendingWrite},
+				Members:  map[string]outcome{"a": pendingQuiet},
 			},
 		},
 		"assembled: the first batch runs, the next waits": {
@@ -101,7 +101,7 @@ func TestDecideAssembly(t *testing.T) {
 			now:  at(0),
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/2", CurrentBatch: ptr(0), Message: "batch 0 running: 0/2 commands finished"},
-				Members:  map[string]outcome{"a": runNow, "b": pendingWrite},
+				Members:  map[string]outcome{"a": runNow, "b": pendingQuiet},
 				Events:   running("batch 0 running: 0/2 commands finished"),
 			},
 		},
@@ -211,8 +211,7 @@ func TestDecideAssembly(t *testing.T) {
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "1/3", CurrentBatch: ptr(1), Message: "batch 1 running: 1/3 commands finished"},
 				Members: map[string]outcome{
 					"a": succeededQuiet,
-					"b": {Action: ActionRun, Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady, Message: msgReadyInProcess, MaxAttempts: 1,
-						Events: []Event{{Reason: "Ready", Message: msgReadyInProcess}}},
+					"b": {Action: ActionRun, Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady, Message: msgReadyInProcess, MaxAttempts: 1},
 				},
 			},
 		},

@@ -57,8 +57,12 @@ func (w *memberWrapper) Created(d time.Duration) *memberWrapper {
 	w.CreationTimestamp = at(d)
 	return w
 }
-func (w *memberWrapper) Idempotent() *memberWrapper           { w.Member.Idempotent = true; return w }
-func (w *memberWrapper) InFlight() *memberWrapper             { w.Member.InFlight = true; return w }
+func (w *memberWrapper) Idempotent() *memberWrapper { w.Member.Idempotent = true; return w }
+func (w *memberWrapper) InFlight() *memberWrapper {
+	w.Member.InFlight, w.Member.Held = true, true
+	return w
+}
+func (w *memberWrapper) Queued() *memberWrapper               { w.Member.Held = true; return w }
 func (w *memberWrapper) Args(a map[string]any) *memberWrapper { w.Member.Args = a; return w }
 func (w *memberWrapper) When(expression string) *memberWrapper {
 	return w.Ann(batonv1.AnnotationWhen, expression)
@@ -230,11 +234,9 @@ func running(message string) []Event { return []Event{{Reason: "Running", Messag
 
 // Shorthands for the outcomes that repeat.
 var (
-	pendingWrite = outcome{Action: ActionSetStatus, Phase: batonv1.CommandPending, Recorded: batonv1.CommandPending, Message: msgPending}
 	pendingQuiet = outcome{Phase: batonv1.CommandPending}
 	runNow       = outcome{Action: ActionRun, Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady,
-		Message: msgReadyInProcess, MaxAttempts: 1,
-		Events: []Event{{Reason: "Ready", Message: msgReadyInProcess}}}
+		Message: msgReadyInProcess, MaxAttempts: 1}
 	openGate = outcome{Action: ActionOpenGate, Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady,
 		Message: msgReadyExternal, GateLabels: map[string]string{batonv1.LabelGate: batonv1.GateOpen},
 		Events: []Event{{Reason: "Ready", Message: msgReadyExternal}}}
@@ -246,7 +248,7 @@ var (
 func finished(phase batonv1.CommandPhase, reason, message string) outcome {
 	return outcome{
 		Action: ActionSetStatus, Phase: phase, Recorded: phase, Reason: reason, Message: message,
-		Events: []Event{{Warning: phase != batonv1.CommandSkipped, Reason: reason, Message: message}},
+		Events: []Event{{Warning: phase != batonv1.CommandSkipped || reason == batonv1.ReasonPredecessorFailed, Reason: reason, Message: message}},
 	}
 }
 

@@ -23,7 +23,7 @@ func TestDecideConditions(t *testing.T) {
 		return seqOutcome{Phase: batonv1.SequenceRunning, Progress: progress, CurrentBatch: ptr(batch), Message: msg}
 	}
 	readyRun := outcome{Action: ActionRun, Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady, Message: msgReadyInProcess,
-		MaxAttempts: 1, Events: []Event{{Reason: "Ready", Message: msgReadyInProcess}}}
+		MaxAttempts: 1}
 	invalid := func(when, msg string) decideCase {
 		full := fmt.Sprintf("condition %q: %s", when, msg)
 		return decideCase{

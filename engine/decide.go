@@ -93,6 +93,8 @@ type failure struct {
 	reason  string
 	message string
 	member  string // the member to blame, if one
+	// assembly is true when the membership itself is at fault (not Assembled).
+	assembly bool
 }
 
 func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
@@ -222,6 +224,10 @@ func (d *decision) decideMember(ms *memberState, open bool, culprit *memberState
 	case d.failure != nil && !ms.gateOpen && skippable(ms):
 		d.finish(ms, d.failure.phase, d.failure.reason, d.failure.message)
 		return
+	case !open && culprit != nil && !ms.gateOpen && skippable(ms) && !failedAt(culprit).After(ms.deadlineOrNow(d.now)):
+		// Root cause wins: the predecessor's failure came first (or in the same instant).
+		d.finish(ms, batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, msgPredecessorFailed(culprit))
+		return
 	case d.expired(ms):
 		d.expire(ms)
 		return
@@ -242,18 +248,19 @@ func (d *decision) decideMember(ms *memberState, open bool, culprit *memberState
 // decideInProcess handles an in-process member whose gate is open.
 func (d *decision) decideInProcess(ms *memberState) {
 	switch ms.observed {
-	case batonv1.CommandPending:
-		if !d.conditionHolds(ms) {
+	case batonv1.CommandPending, batonv1.CommandReady:
+		if ms.m.Held {
+			// Queued here for a slot (or claimed, the claim not yet seen): planned before.
+			ms.plan.Phase = batonv1.CommandReady
+			return
+		}
+		if ms.observed == batonv1.CommandPending && !d.conditionHolds(ms) {
 			return
 		}
 		st := ms.m.Status
 		st.Phase = batonv1.CommandReady
 		st.Message = msgReadyInProcess
 		d.run(ms, st)
-	case batonv1.CommandReady:
-		if !ms.m.InFlight {
-			d.run(ms, ms.m.Status)
-		}
 	case batonv1.CommandRunning:
 		if !ms.m.InFlight {
 			d.executorLost(ms)
@@ -273,9 +280,6 @@ func (d *decision) run(ms *memberState, st batonv1.OperatorCommandStatus) {
 	ms.plan.Phase = st.Phase
 	ms.plan.MaxAttempts = attempts
 	ms.plan.Env = &env
-	if st.Phase != ms.m.Status.Phase {
-		ms.plan.Events = append(ms.plan.Events, Event{Reason: string(st.Phase), Message: st.Message})
-	}
 }
 
 // executorLost handles a Running in-process member that no executor holds (a restart).
@@ -314,7 +318,7 @@ func (d *decision) finish(ms *memberState, phase batonv1.CommandPhase, reason, m
 	ms.plan.Phase = phase
 	ms.plan.Deadline = ms.deadline
 	ms.plan.Events = append(ms.plan.Events, Event{
-		Warning: phase != batonv1.CommandSkipped,
+		Warning: phase != batonv1.CommandSkipped || reason == batonv1.ReasonPredecessorFailed,
 		Reason:  reason,
 		Message: message,
 	})

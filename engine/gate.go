@@ -37,9 +37,7 @@ func (d *decision) gateClosed(ms *memberState, culprit *memberState) {
 			return // the executor already sees it: no write may reach it now
 		}
 	}
-	if ms.m.Status.Phase != batonv1.CommandPending {
-		d.setPhase(ms, batonv1.CommandPending, msgPending)
-	}
+	// It waits in Pending. Nothing writes Pending: a missing phase reads as Pending.
 }
 
 // skippable reports whether a member whose gate must stay shut can still be completed
@@ -129,20 +127,25 @@ func (d *decision) cutoff(ms *memberState) bool {
 	}
 	maxAge := d.opts.ExternalMaxAge
 	msg := fmt.Sprintf("gate of command %s opens %s or more after its creation, past the external executor's "+
-		"age limit %s (--external-max-age): split the sequence or raise the executor's limit",
-		ms.m.Name, d.now.Sub(ms.m.CreationTimestamp).Truncate(1e9), maxAge)
+		"age limit %s (--external-max-age) less a %s margin for its debounce: split the sequence or raise "+
+		"the executor's limit", ms.m.Name, d.now.Sub(ms.m.CreationTimestamp).Truncate(1e9), maxAge, ExecutorCutoffMargin)
 	d.finish(ms, batonv1.CommandFailed, batonv1.ReasonExecutorCutoff, msg)
 	d.sequenceEvent(true, batonv1.ReasonExecutorCutoff, msg)
 	return true
 }
 
-// cutoffAt is the instant a held member's executor stops accepting it.
+// ExecutorCutoffMargin is how long before ExternalMaxAge a held member's gate must open:
+// the Kubescape operator acts on a command only after a 5 s debounce, and clocks differ.
+const ExecutorCutoffMargin = 10 * time.Second
+
+// cutoffAt is the last instant at which opening a held member's gate still reaches its
+// executor in time: ExternalMaxAge after its creation, less ExecutorCutoffMargin.
 func (d *decision) cutoffAt(ms *memberState) (time.Time, bool) {
 	maxAge := d.opts.ExternalMaxAge
 	if maxAge <= 0 || ms.m.HasHandler || !held(ms.m) || ungated(ms.m) {
 		return time.Time{}, false
 	}
-	return ms.m.CreationTimestamp.Add(maxAge), true
+	return ms.m.CreationTimestamp.Add(max(maxAge-ExecutorCutoffMargin, 0)), true
 }
 
 // gateLabels are the labels the gate-opening patch adds: kubescape.io/gate=open and the

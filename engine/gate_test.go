@@ -11,7 +11,7 @@ func TestDecideGate(t *testing.T) {
 	afterA := "command a failed (HandlerFailed)"
 	stillRunning := "; waiting for the commands already started to finish"
 	readyRun := outcome{Action: ActionRun, Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady, Message: msgReadyInProcess,
-		MaxAttempts: 1, Events: []Event{{Reason: "Ready", Message: msgReadyInProcess}}}
+		MaxAttempts: 1}
 	pendingRecorded := outcome{Phase: batonv1.CommandPending, Recorded: batonv1.CommandPending}
 	failedQuiet := outcome{Phase: batonv1.CommandFailed, Recorded: batonv1.CommandFailed, Reason: batonv1.ReasonHandlerFailed}
 
@@ -147,10 +147,11 @@ func TestDecideGate(t *testing.T) {
 
 func TestDecideExternal(t *testing.T) {
 	heldOperator := `{"kubescape.io/app-name":"operator"}`
-	cutoffAt30 := "gate of command b opens 30m0s or more after its creation, past the external executor's age limit 30m0s " +
-		"(--external-max-age): split the sequence or raise the executor's limit"
-	cutoffAt31 := "gate of command b opens 31m0s or more after its creation, past the external executor's age limit 30m0s " +
-		"(--external-max-age): split the sequence or raise the executor's limit"
+	cutoffMsg := func(age string) string {
+		return "gate of command b opens " + age + " or more after its creation, past the external executor's age limit 30m0s " +
+			"(--external-max-age) less a 10s margin for its debounce: split the sequence or raise the executor's limit"
+	}
+	cutoffAt30, cutoffAt31, cutoffAt2958 := cutoffMsg("30m0s"), cutoffMsg("31m0s"), cutoffMsg("29m58s")
 	ungatedMsg := "command b carries routing label kubescape.io/app-name before its gate opened: its executor may run it " +
 		"out of turn; submit it with the label held in annotation kubescape.io/gate-labels"
 	readyQuiet := outcome{Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady}
@@ -285,9 +286,9 @@ func TestDecideExternal(t *testing.T) {
 			now:  at(29 * time.Minute),
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/2", CurrentBatch: ptr(0), Message: "batch 0 running: 0/2 commands finished"},
-				Members:  map[string]outcome{"a": runningQuiet, "b": pendingWrite},
+				Members:  map[string]outcome{"a": runningQuiet, "b": pendingQuiet},
 				Events:   running("batch 0 running: 0/2 commands finished"),
-				NextWake: at(30 * time.Minute),
+				NextWake: at(30*time.Minute - ExecutorCutoffMargin),
 			},
 		},
 		"a held member still gated at its executor's cutoff: ExecutorCutoff": {
@@ -317,6 +318,24 @@ func TestDecideExternal(t *testing.T) {
 				Events: []Event{
 					{Warning: true, Reason: batonv1.ReasonExecutorCutoff, Message: cutoffAt31},
 					{Warning: true, Reason: batonv1.ReasonExecutorCutoff, Message: "command b failed (ExecutorCutoff): " + cutoffAt31},
+				},
+			},
+		},
+		"a predecessor done at 29m58s: past the margin, ExecutorCutoff (the operator would see it after 30m)": {
+			snap: func() Snapshot {
+				s := with(succeededA, MakeMember("b").Seq(1, 2).External().HoldLabels(heldOperator))
+				s.Sequence = &batonv1.CommandSequenceStatus{Phase: batonv1.SequenceRunning, CurrentBatch: ptr(0)}
+				return s
+			}(),
+			opts: Options{ExternalMaxAge: 30 * time.Minute},
+			now:  at(29*time.Minute + 58*time.Second),
+			want: result{
+				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonExecutorCutoff, Progress: "2/2", CurrentBatch: ptr(1),
+					FailedMember: "b", Message: "command b failed (ExecutorCutoff): " + cutoffAt2958},
+				Members: map[string]outcome{"a": succeededQuiet, "b": finished(batonv1.CommandFailed, batonv1.ReasonExecutorCutoff, cutoffAt2958)},
+				Events: []Event{
+					{Warning: true, Reason: batonv1.ReasonExecutorCutoff, Message: cutoffAt2958},
+					{Warning: true, Reason: batonv1.ReasonExecutorCutoff, Message: "command b failed (ExecutorCutoff): " + cutoffAt2958},
 				},
 			},
 		},

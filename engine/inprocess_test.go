@@ -43,7 +43,7 @@ func TestDecideInProcess(t *testing.T) {
 			want: result{
 				Sequence: runningSeq,
 				Members: map[string]outcome{"a": {Action: ActionRun, Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady,
-					Message: msgReadyInProcess, MaxAttempts: 3, Events: []Event{{Reason: "Ready", Message: msgReadyInProcess}}}},
+					Message: msgReadyInProcess, MaxAttempts: 3}},
 				Events: runningEvents,
 			},
 		},
@@ -61,8 +61,17 @@ func TestDecideInProcess(t *testing.T) {
 			want: result{
 				Sequence: runningSeq,
 				Members: map[string]outcome{"a": {Action: ActionRun, Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady,
-					MaxAttempts: 1}},
+					Message: msgReadyInProcess, MaxAttempts: 1}},
 				Events: runningEvents,
+			},
+		},
+		"Pending and queued here for a slot: not planned again, its condition not evaluated again": {
+			snap: snap(MakeMember("a").When(`1 / 0 == 1`).Queued()),
+			now:  at(0),
+			want: result{
+				Sequence: runningSeq,
+				Members:  map[string]outcome{"a": {Phase: batonv1.CommandReady}},
+				Events:   runningEvents,
 			},
 		},
 		"Ready and in flight: wait": {

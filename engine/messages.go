@@ -10,9 +10,9 @@ import (
 // Member messages (status.message) for the phases baton writes. They say why the command
 // is where it is.
 const (
-	msgPending        = "waiting for its gate: the sequence must be complete and every earlier batch succeeded"
 	msgReadyInProcess = "gate open: waiting for an in-process executor"
 	msgReadyExternal  = "gate open: handed to its external executor"
+	msgCancelled      = "sequence cancelled (annotation " + batonv1.AnnotationCancel + ")"
 	// maxMessage keeps messages well under metav1.Condition's 32768-byte limit and small in
 	// events.
 	maxMessage = 1024

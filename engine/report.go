@@ -1,64 +1,88 @@
 package engine
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strconv"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
 
-// report is every member in report order with its outcome. A JSON payload is inline, any
-// other payload base64. Payload bytes are counted as written (JSON bytes, base64 bytes);
-// past ReportMaxBytes (zero: DefaultReportMaxBytes) the largest payloads are replaced by
-// their size and sha256 until the rest fits.
+// maxReportError clips an error message in a report line: a report holds thousands of
+// lines, and the command keeps the full message.
+const maxReportError = 256
+
+// reportOverhead bounds what the report adds around its lines: the members list's brackets
+// and the complete, omitted (a count for each of the seven phases) and payloadsElided
+// fields.
+const reportOverhead = 512
+
+// report is every member in report order with its outcome, bounded by ReportMaxBytes (zero:
+// DefaultReportMaxBytes) as serialised. A JSON payload is inline, any other base64. Past the
+// bound, payloads are replaced by their size and sha256, largest first, until the rest
+// fits; if the lines alone still do not fit, the report keeps the members that failed with
+// an error of their own (not PredecessorFailed), then the first and the last, as many as
+// fit, drops the others, counts them by phase in omitted and says complete: false.
 func (d *decision) report() *batonv1.SequenceReport {
-	r := &batonv1.SequenceReport{Members: make([]batonv1.ReportMember, len(d.members)), Complete: true}
-	sizes := make([]int64, len(d.members))
-	var total int64
-	for i := range d.members {
-		r.Members[i], sizes[i] = reportMember(&d.members[i])
-		total += sizes[i]
-	}
 	limit := d.opts.ReportMaxBytes
 	if limit <= 0 {
 		limit = DefaultReportMaxBytes
 	}
-	if total <= limit {
-		return r
+	lines := make([]reportLine, len(d.members))
+	total := int64(reportOverhead)
+	for i := range d.members {
+		lines[i] = newReportLine(&d.members[i])
+		total += lines[i].size() + 1 // the comma
 	}
-	order := make([]int, 0, len(d.members))
-	for i, s := range sizes {
-		if s > 0 {
-			order = append(order, i)
-		}
+	r := &batonv1.SequenceReport{Complete: true}
+	total = elideLargest(lines, total, limit, r)
+	if total > limit {
+		r.Complete = false
+		lines = keepWithin(lines, limit, r)
 	}
-	// Largest first; equal sizes in report order, so the choice is deterministic.
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case sizes[a] > sizes[b]:
-			return -1
-		case sizes[a] < sizes[b]:
-			return 1
-		}
-		return 0
-	})
-	for _, i := range order {
-		if total <= limit {
-			break
-		}
-		elide(&r.Members[i], d.members[i].plan.Status.Payload)
-		total -= sizes[i]
-		r.PayloadsElided++
+	r.Members = make([]batonv1.ReportMember, len(lines))
+	for i := range lines {
+		r.Members[i] = lines[i].member()
 	}
 	return r
 }
 
-func reportMember(ms *memberState) (batonv1.ReportMember, int64) {
+// reportLine is one member's line with its sizes as serialised: base without the payload,
+// payload the payload field alone.
+type reportLine struct {
+	rm      batonv1.ReportMember
+	ms      *memberState
+	base    int64
+	payload int64
+	elided  bool
+}
+
+func (l *reportLine) size() int64 { return l.base + l.payload }
+
+func (l *reportLine) member() batonv1.ReportMember {
+	rm := l.rm
+	p := l.ms.plan.Status.Payload
+	switch {
+	case len(p) == 0:
+	case l.elided:
+		sum := sha256.Sum256(p)
+		rm.PayloadSize = int64(len(p))
+		rm.PayloadSHA256 = hex.EncodeToString(sum[:])
+	case json.Valid(p):
+		rm.Payload = &apiextensionsv1.JSON{Raw: p}
+	default:
+		rm.PayloadBase64 = p
+	}
+	return rm
+}
+
+func newReportLine(ms *memberState) reportLine {
 	st := &ms.plan.Status
 	rm := batonv1.ReportMember{
 		Name:        ms.m.Name,
@@ -75,28 +99,107 @@ func reportMember(ms *memberState) (batonv1.ReportMember, int64) {
 	}
 	if st.Error != nil {
 		e := *st.Error
+		e.Message = clipTo(e.Message, maxReportError)
 		rm.Error = &e
 		rm.Reason = e.Reason
 	}
 	if st.StartedAt != nil && st.CompletedAt != nil && !st.CompletedAt.Before(st.StartedAt) {
 		rm.Duration = st.CompletedAt.Sub(st.StartedAt.Time).String()
 	}
-	p := st.Payload
-	switch {
-	case len(p) == 0:
-		return rm, 0
-	case json.Valid(p):
-		rm.Payload = &apiextensionsv1.JSON{Raw: p}
-		return rm, int64(len(p))
-	default:
-		rm.PayloadBase64 = p
-		return rm, int64(base64.StdEncoding.EncodedLen(len(p)))
+	l := reportLine{rm: rm, ms: ms}
+	if data, err := json.Marshal(&rm); err == nil {
+		l.base = int64(len(data))
 	}
+	if p := st.Payload; len(p) > 0 {
+		l.payload = payloadFieldSize(p)
+	}
+	return l
 }
 
-func elide(rm *batonv1.ReportMember, payload []byte) {
-	sum := sha256.Sum256(payload)
-	rm.Payload, rm.PayloadBase64 = nil, nil
-	rm.PayloadSize = int64(len(payload))
-	rm.PayloadSHA256 = hex.EncodeToString(sum[:])
+// payloadFieldSize is the size of the payload field as serialised: inline JSON, or quoted
+// base64.
+func payloadFieldSize(p []byte) int64 {
+	const field = len(`,"payload":`)
+	if json.Valid(p) {
+		return int64(field + len(p))
+	}
+	return int64(len(`,"payloadBase64":""`) + base64.StdEncoding.EncodedLen(len(p)))
+}
+
+// elidedFieldSize is the size of the size-and-sha256 fields that replace a payload.
+func elidedFieldSize(p []byte) int64 {
+	return int64(len(`,"payloadSize":,"payloadSHA256":""`) + len(strconv.Itoa(len(p))) + sha256.Size*2)
+}
+
+// elideLargest replaces payloads, largest first (equal sizes in report order), until the
+// report fits or none is left; it returns the new total.
+func elideLargest(lines []reportLine, total, limit int64, r *batonv1.SequenceReport) int64 {
+	if total <= limit {
+		return total
+	}
+	order := make([]int, 0, len(lines))
+	for i := range lines {
+		if lines[i].payload > 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(lines[b].payload, lines[a].payload) })
+	for _, i := range order {
+		if total <= limit {
+			break
+		}
+		l := &lines[i]
+		elided := elidedFieldSize(l.ms.plan.Status.Payload)
+		total += elided - l.payload
+		l.payload, l.elided = elided, true
+		r.PayloadsElided++
+	}
+	return total
+}
+
+// keepWithin drops lines until the rest fits: it keeps, as room allows, the members that
+// failed with an error of their own, then the first and the last member, and counts the
+// dropped ones by phase. What it keeps stays in report order.
+func keepWithin(lines []reportLine, limit int64, r *batonv1.SequenceReport) []reportLine {
+	priority := make([]int, 0, len(lines))
+	for i := range lines {
+		if ownError(lines[i].ms) {
+			priority = append(priority, i)
+		}
+	}
+	if n := len(lines); n > 0 {
+		priority = append(priority, 0, n-1)
+	}
+	keep := make([]bool, len(lines))
+	room := limit - reportOverhead
+	for _, i := range priority {
+		if keep[i] {
+			continue
+		}
+		size := lines[i].size() + 1
+		if size > room {
+			break // strict priority: nothing after a line that did not fit
+		}
+		keep[i], room = true, room-size
+	}
+	kept := lines[:0:0]
+	r.Omitted = map[batonv1.CommandPhase]int32{}
+	for i := range lines {
+		if keep[i] {
+			kept = append(kept, lines[i])
+			continue
+		}
+		r.Omitted[lines[i].ms.plan.Phase]++
+		if lines[i].elided {
+			r.PayloadsElided--
+		}
+	}
+	return kept
+}
+
+// ownError reports whether a member failed with an error of its own: not skipped for a
+// predecessor's failure.
+func ownError(ms *memberState) bool {
+	e := ms.plan.Status.Error
+	return e != nil && e.Reason != batonv1.ReasonPredecessorFailed
 }

@@ -3,6 +3,9 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +17,9 @@ import (
 )
 
 func TestReport(t *testing.T) {
-	big := `{"x":"` + strings.Repeat("a", 92) + `"}` // 100 bytes
-	mid := `{"y":"` + strings.Repeat("b", 52) + `"}` // 60 bytes
-	tie := `{"z":"` + strings.Repeat("c", 52) + `"}` // 60 bytes
+	big := `{"x":"` + strings.Repeat("a", 992) + `"}` // 1,000 bytes
+	mid := `{"y":"` + strings.Repeat("b", 592) + `"}` // 600 bytes
+	tie := `{"z":"` + strings.Repeat("c", 592) + `"}` // 600 bytes
 	members := func() Snapshot {
 		return snap(
 			MakeMember("d").Seq(2, 5).Succeeded(mid),
@@ -42,31 +45,32 @@ func TestReport(t *testing.T) {
 	a := inline(line("a", 0), `{"a":1}`)
 	b := line("b", 1)
 	b.PayloadBase64 = []byte("binary\x00")
+	whole := batonv1.SequenceReport{Complete: true, Members: []batonv1.ReportMember{
+		a, b, inline(line("c", 2), big), inline(line("d", 2), mid), inline(line("e", 3), tie)}}
+	// The bound counts the whole report as serialised, plus reportOverhead for its fields.
+	fits := int64(len(mustJSON(t, whole))) + reportOverhead
 
-	// Payload bytes as written: 7 + 12 (base64 of 7) + 100 + 60 + 60 = 239.
 	cases := map[string]struct {
 		max  int64
 		want batonv1.SequenceReport
 	}{
 		"under the cap: every payload, JSON inline and the rest base64, in (index, name) order": {
-			max: 239,
-			want: batonv1.SequenceReport{Members: []batonv1.ReportMember{
-				a, b, inline(line("c", 2), big), inline(line("d", 2), mid), inline(line("e", 3), tie)}},
+			max:  fits,
+			want: whole,
 		},
 		"the largest payload goes first": {
-			max: 200,
-			want: batonv1.SequenceReport{PayloadsElided: 1, Members: []batonv1.ReportMember{
+			max: fits - 500,
+			want: batonv1.SequenceReport{Complete: true, PayloadsElided: 1, Members: []batonv1.ReportMember{
 				a, b, elided(line("c", 2), big), inline(line("d", 2), mid), inline(line("e", 3), tie)}},
 		},
 		"equal sizes go in report order until the rest fits": {
-			max: 79,
-			want: batonv1.SequenceReport{PayloadsElided: 2, Members: []batonv1.ReportMember{
+			max: fits - 1200,
+			want: batonv1.SequenceReport{Complete: true, PayloadsElided: 2, Members: []batonv1.ReportMember{
 				a, b, elided(line("c", 2), big), elided(line("d", 2), mid), inline(line("e", 3), tie)}},
 		},
 		"zero takes the default cap": {
-			max: 0,
-			want: batonv1.SequenceReport{Members: []batonv1.ReportMember{
-				a, b, inline(line("c", 2), big), inline(line("d", 2), mid), inline(line("e", 3), tie)}},
+			max:  0,
+			want: whole,
 		},
 	}
 	for name, tc := range cases {
@@ -80,6 +84,101 @@ func TestReport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReportBound: whatever the number of members, the report stays under its cap and the
+// CommandSequence under 512 KiB; past the cap it keeps the members with an error of their
+// own, then the first and the last, and counts the rest by phase.
+func TestReportBound(t *testing.T) {
+	const maxObject = 512 << 10
+	errMsg := strings.Repeat("e", 1024)
+	// Payloads as large as a step may write (DefaultMaxPayloadBytes), or as the commands'
+	// 100 MiB of payloads in etcd allow at that count.
+	for n, size := range map[int]int{10: DefaultMaxPayloadBytes, 10_000: 10 << 10, 100_000: 1 << 10} {
+		payload := []byte(`{"data":"` + strings.Repeat("p", size-11) + `"}`)
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			s := Snapshot{Namespace: "ns", Key: "seq", Members: make([]Member, n)}
+			ownErrors := 0
+			for i := range s.Members {
+				w := MakeMember(fmt.Sprintf("m-%06d", i)).Seq(i/2, n) // report order is name order
+				switch {
+				case i%97 == 5:
+					w.Failed(batonv1.ReasonHandlerFailed, errMsg)
+					ownErrors++
+				case i > n/2:
+					w.Skipped(batonv1.ReasonPredecessorFailed, errMsg)
+				default:
+					w.Succeeded("")
+				}
+				s.Members[i] = w.Obj()
+				s.Members[i].Status.Payload = payload // shared: memory stays flat
+			}
+			st := Decide(s, Options{}, at(time.Hour)).Status
+			r := st.Report
+			if r == nil {
+				t.Fatal("no report on a finished sequence")
+			}
+			size := len(mustJSON(t, r))
+			if size > DefaultReportMaxBytes {
+				t.Errorf("report is %d bytes, over its cap %d", size, DefaultReportMaxBytes)
+			}
+			if obj := len(mustJSON(t, batonv1.CommandSequence{Status: st})); obj >= maxObject {
+				t.Errorf("CommandSequence is %d bytes, want under %d", obj, maxObject)
+			}
+			kept := len(r.Members)
+			for _, c := range r.Omitted {
+				kept += int(c)
+			}
+			if kept != n {
+				t.Errorf("%d lines + omitted %v = %d members, want %d", len(r.Members), r.Omitted, kept, n)
+			}
+			if r.Complete != (len(r.Members) == n) {
+				t.Errorf("complete = %t with %d of %d lines", r.Complete, len(r.Members), n)
+			}
+			for _, m := range r.Members {
+				if m.Error != nil && len(m.Error.Message) > maxReportError {
+					t.Fatalf("line %s carries a %d-byte error, want at most %d", m.Name, len(m.Error.Message), maxReportError)
+				}
+				if m.Payload != nil {
+					continue
+				}
+				if m.PayloadSize != int64(len(payload)) || len(m.PayloadSHA256) != 64 {
+					t.Fatalf("line %s: payload neither inline nor elided: size %d, sha256 %q", m.Name, m.PayloadSize, m.PayloadSHA256)
+				}
+			}
+			if r.Complete {
+				return
+			}
+			// Own errors come first, then the first and the last member, in report order.
+			own, ends := 0, 0
+			first, last := "m-000000", fmt.Sprintf("m-%06d", n-1)
+			for _, m := range r.Members {
+				switch {
+				case m.Error != nil && m.Error.Reason == batonv1.ReasonHandlerFailed:
+					own++
+				case m.Name == first || m.Name == last:
+					ends++
+				default:
+					t.Fatalf("kept line %s has no error of its own and is neither first nor last", m.Name)
+				}
+			}
+			if ends > 0 && own < ownErrors {
+				t.Errorf("kept the first or last member while %d of %d own errors were dropped", ownErrors-own, ownErrors)
+			}
+			if own == 0 {
+				t.Errorf("kept no member with an error of its own")
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func TestNoReportWhileRunning(t *testing.T) {

@@ -14,7 +14,7 @@ const (
 	DefaultRetryBaseDelay  = time.Second
 	DefaultRetryMaxDelay   = 5 * time.Minute
 	DefaultMaxPayloadBytes = 256 << 10
-	DefaultReportMaxBytes  = 512 << 10
+	DefaultReportMaxBytes  = 256 << 10
 )
 
 const (

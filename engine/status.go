@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -30,7 +31,7 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 		return st
 	}
 	if len(d.members) == 0 && prev != nil {
-		return *prev.DeepCopy() // a sequence whose commands were all deleted: nothing to say
+		return d.commandsDeleted(prev)
 	}
 	var st batonv1.CommandSequenceStatus
 	var prevPhase batonv1.SequencePhase
@@ -62,6 +63,42 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 	}
 	st.Conditions = d.conditions(prev, &st)
 	if st.Phase != prevPhase {
+		d.phaseEvent(&st)
+	}
+	return st
+}
+
+// commandsDeleted is the status of an unfinished sequence whose commands all vanished: it
+// fails with CommandsDeleted, and its report keeps what the counters knew, by phase.
+func (d *decision) commandsDeleted(prev *batonv1.CommandSequenceStatus) batonv1.CommandSequenceStatus {
+	st := *prev.DeepCopy()
+	if st.Phase.Terminal() || st.Counts.Total == 0 {
+		return st // finished, or never saw a command: nothing to say
+	}
+	from := st.Phase
+	st.Phase, st.Reason, st.CompletedAt = batonv1.SequenceFailed, batonv1.ReasonCommandsDeleted, d.stamp
+	st.Message = fmt.Sprintf("every command of sequence %q was deleted before it finished (%s finished)",
+		d.snap.Key, st.Progress)
+	c := st.Counts
+	omitted := map[batonv1.CommandPhase]int32{
+		batonv1.CommandSucceeded: c.Succeeded, batonv1.CommandFailed: c.Failed,
+		batonv1.CommandExpired: c.Expired, batonv1.CommandSkipped: c.Skipped,
+		batonv1.CommandPending: c.Total - c.Succeeded - c.Failed - c.Expired - c.Skipped,
+	}
+	for phase, n := range omitted {
+		if n <= 0 {
+			delete(omitted, phase)
+		}
+	}
+	st.Report = &batonv1.SequenceReport{Members: []batonv1.ReportMember{}, Omitted: omitted}
+	// Assembled stays as it was; Succeeded turns False.
+	succeeded := metav1.Condition{Type: ConditionSucceeded, Status: metav1.ConditionFalse,
+		Reason: batonv1.ReasonCommandsDeleted, Message: st.Message, ObservedGeneration: st.ObservedGeneration,
+		LastTransitionTime: *d.stamp}
+	st.Conditions = append(slices.DeleteFunc(st.Conditions, func(c metav1.Condition) bool {
+		return c.Type == ConditionSucceeded
+	}), succeeded)
+	if CanTransitionSequence(from, st.Phase) {
 		d.phaseEvent(&st)
 	}
 	return st
@@ -155,7 +192,7 @@ func (d *decision) failureReason() string {
 func (d *decision) conditions(prev *batonv1.CommandSequenceStatus, st *batonv1.CommandSequenceStatus) []metav1.Condition {
 	assembled := metav1.Condition{Type: ConditionAssembled}
 	switch {
-	case d.failure != nil:
+	case d.failure != nil && d.failure.assembly:
 		assembled.Status, assembled.Reason = metav1.ConditionFalse, conditionReason(d.failure.reason)
 		assembled.Message = ClipMessage(d.failure.message)
 	case d.started:

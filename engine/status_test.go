@@ -23,7 +23,7 @@ func TestSequenceStatus(t *testing.T) {
 		s.Sequence = prev
 		return s
 	}
-	report := &batonv1.SequenceReport{Members: []batonv1.ReportMember{
+	report := &batonv1.SequenceReport{Complete: true, Members: []batonv1.ReportMember{
 		{Name: "a", Index: ptr(0), CommandType: "noop", Phase: batonv1.CommandSucceeded, Attempts: 1, Executer: "pod-1",
 			StartedAt: mt(time.Second), CompletedAt: mt(3 * time.Second), Duration: "2s"},
 		{Name: "b", Index: ptr(1), CommandType: "noop", Phase: batonv1.CommandSucceeded, Attempts: 1, Executer: "pod-1",
@@ -100,7 +100,7 @@ func TestSequenceStatus(t *testing.T) {
 				Phase: batonv1.SequenceFailed, Reason: "exit code 1", Message: "command a failed (exit code 1): boom", Progress: "2/2",
 				Counts: batonv1.SequenceCounts{Total: 2, Failed: 1, Skipped: 1}, CurrentBatch: ptr(0), StartedAt: &earlier,
 				CompletedAt: &stamp, ObservedGeneration: 7, FailedMember: "a",
-				Report: &batonv1.SequenceReport{Members: []batonv1.ReportMember{
+				Report: &batonv1.SequenceReport{Complete: true, Members: []batonv1.ReportMember{
 					{Name: "a", Index: ptr(0), CommandType: "noop", Phase: batonv1.CommandFailed, Reason: "exit code 1", Attempts: 1,
 						Executer: "pod-1", StartedAt: mt(time.Second), CompletedAt: mt(3 * time.Second), Duration: "2s",
 						Error: &batonv1.OperatorCommandStatusError{Reason: "exit code 1", Message: "boom"}},
@@ -134,9 +134,30 @@ func TestSequenceStatus(t *testing.T) {
 		})
 	}
 
-	// With members gone, a recorded status is kept as it is.
-	prev := &batonv1.CommandSequenceStatus{Phase: batonv1.SequenceRunning, Progress: "1/3", StartedAt: &earlier}
-	if diff := cmp.Diff(*prev, Decide(Snapshot{Sequence: prev}, Options{}, now).Status); diff != "" {
+	// With every command gone, an unfinished sequence fails with CommandsDeleted; its report
+	// keeps what the counters knew.
+	assembled := metav1.Condition{Type: ConditionAssembled, Status: metav1.ConditionTrue, Reason: reasonAssembled, LastTransitionTime: earlier}
+	prev := &batonv1.CommandSequenceStatus{Phase: batonv1.SequenceRunning, Progress: "1/3", StartedAt: &earlier,
+		Counts: batonv1.SequenceCounts{Total: 3, Succeeded: 1}, Conditions: []metav1.Condition{assembled,
+			{Type: ConditionSucceeded, Status: metav1.ConditionUnknown, Reason: "Running", LastTransitionTime: earlier}}}
+	deletedMsg := `every command of sequence "k" was deleted before it finished (1/3 finished)`
+	want := batonv1.CommandSequenceStatus{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonCommandsDeleted, Message: deletedMsg,
+		Progress: "1/3", Counts: prev.Counts, StartedAt: &earlier, CompletedAt: &metav1.Time{Time: now.Truncate(time.Second)},
+		Conditions: []metav1.Condition{assembled, {Type: ConditionSucceeded, Status: metav1.ConditionFalse,
+			Reason: batonv1.ReasonCommandsDeleted, Message: deletedMsg, LastTransitionTime: metav1.Time{Time: now.Truncate(time.Second)}}},
+		Report: &batonv1.SequenceReport{Members: []batonv1.ReportMember{},
+			Omitted: map[batonv1.CommandPhase]int32{batonv1.CommandSucceeded: 1, batonv1.CommandPending: 2}}}
+	plan := Decide(Snapshot{Key: "k", Sequence: prev}, Options{}, now)
+	if diff := cmp.Diff(want, plan.Status); diff != "" {
 		t.Errorf("status without members (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Event{{Warning: true, Reason: batonv1.ReasonCommandsDeleted, Message: deletedMsg}}, plan.Events); diff != "" {
+		t.Errorf("events without members (-want +got):\n%s", diff)
+	}
+	// A finished one, or one that never counted a command, is kept as it is.
+	for _, kept := range []*batonv1.CommandSequenceStatus{&want, {Phase: batonv1.SequenceAssembling, Progress: "0/0"}} {
+		if diff := cmp.Diff(*kept, Decide(Snapshot{Key: "k", Sequence: kept}, Options{}, now).Status); diff != "" {
+			t.Errorf("status without members (-want +got):\n%s", diff)
+		}
 	}
 }

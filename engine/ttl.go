@@ -33,6 +33,27 @@ func (d *decision) expire(ms *memberState) {
 	d.finish(ms, batonv1.CommandExpired, batonv1.ReasonExpired, msg)
 }
 
+// failedAt is when a terminal member failed: its deadline when it expired, else its
+// completedAt (the second it was recorded).
+func failedAt(ms *memberState) time.Time {
+	if ms.plan.Phase == batonv1.CommandExpired && !ms.deadline.IsZero() {
+		return ms.deadline
+	}
+	if at := ms.plan.Status.CompletedAt; at != nil {
+		return at.Time
+	}
+	return time.Time{}
+}
+
+// deadlineOrNow is the member's deadline, or now for a member without a TTL (whose own
+// deadline never competes with a predecessor's failure).
+func (ms *memberState) deadlineOrNow(now time.Time) time.Time {
+	if ms.deadline.IsZero() {
+		return now
+	}
+	return ms.deadline
+}
+
 func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }

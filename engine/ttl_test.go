@@ -31,6 +31,50 @@ func TestDecideTTL(t *testing.T) {
 				Events: []Event{{Warning: true, Reason: batonv1.ReasonExpired, Message: "command a expired (Expired): " + expired1m}},
 			},
 		},
+		"root cause wins: both deadlines pass in the same instant, the successor is skipped naming its predecessor": {
+			snap: snap(MakeMember("a").Seq(0, 2).TTL(3*time.Second), MakeMember("b").Seq(1, 2).TTL(3*time.Second)),
+			now:  at(3 * time.Second),
+			want: result{
+				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonExpired, Progress: "2/2", CurrentBatch: ptr(0),
+					FailedMember: "a", Message: "command a expired (Expired): TTL 3s from creation passed at 2026-03-01T12:00:03Z"},
+				Members: map[string]outcome{
+					"a": finished(batonv1.CommandExpired, batonv1.ReasonExpired, "TTL 3s from creation passed at 2026-03-01T12:00:03Z"),
+					"b": finished(batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, "command a expired (Expired)"),
+				},
+				Events: []Event{{Warning: true, Reason: batonv1.ReasonExpired,
+					Message: "command a expired (Expired): TTL 3s from creation passed at 2026-03-01T12:00:03Z"}},
+			},
+		},
+		"root cause wins: a predecessor that failed at the successor's deadline": {
+			snap: snap(MakeMember("a").Seq(0, 2).Reported(&batonv1.OperatorCommandStatusError{Reason: "Boom"}),
+				MakeMember("b").Seq(1, 2).TTL(3*time.Second)),
+			now: at(5 * time.Second),
+			want: result{
+				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: "Boom", Progress: "2/2", CurrentBatch: ptr(0),
+					FailedMember: "a", Message: "command a failed (Boom)"},
+				Members: map[string]outcome{
+					"a": {Action: ActionSetStatus, Phase: batonv1.CommandFailed, Recorded: batonv1.CommandFailed, Reason: "Boom",
+						Message: "Failed by its executor: Boom: ", Events: []Event{{Warning: true, Reason: "Boom", Message: "Failed by its executor: Boom: "}}},
+					"b": finished(batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, "command a failed (Boom)"),
+				},
+				Events: []Event{{Warning: true, Reason: "Boom", Message: "command a failed (Boom)"}},
+			},
+		},
+		"a successor whose own deadline came before its predecessor's failure expires": {
+			snap: snap(MakeMember("a").Seq(0, 2).Reported(&batonv1.OperatorCommandStatusError{Reason: "Boom"}),
+				MakeMember("b").Seq(1, 2).TTL(2*time.Second)),
+			now: at(5 * time.Second),
+			want: result{
+				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: "Boom", Progress: "2/2", CurrentBatch: ptr(0),
+					FailedMember: "a", Message: "command a failed (Boom)"},
+				Members: map[string]outcome{
+					"a": {Action: ActionSetStatus, Phase: batonv1.CommandFailed, Recorded: batonv1.CommandFailed, Reason: "Boom",
+						Message: "Failed by its executor: Boom: ", Events: []Event{{Warning: true, Reason: "Boom", Message: "Failed by its executor: Boom: "}}},
+					"b": finished(batonv1.CommandExpired, batonv1.ReasonExpired, "TTL 2s from creation passed at 2026-03-01T12:00:02Z"),
+				},
+				Events: []Event{{Warning: true, Reason: "Boom", Message: "command a failed (Boom)"}},
+			},
+		},
 		"DefaultTTL applies where the TTL is 0, and wakes the caller": {
 			snap: snap(MakeMember("a").InFlight().Running()),
 			opts: Options{DefaultTTL: time.Minute},

@@ -16,8 +16,8 @@ type Options struct {
 	// MaxPayloadBytes caps one member's payload; larger fails it with PayloadTooLarge (the
 	// runner asks CheckPayload). Zero means DefaultMaxPayloadBytes.
 	MaxPayloadBytes int64
-	// ReportMaxBytes caps the payload bytes of the report, counted as written (JSON bytes,
-	// base64 bytes). Zero means DefaultReportMaxBytes.
+	// ReportMaxBytes caps the whole report as serialised, member lines included (see
+	// report). Zero means DefaultReportMaxBytes.
 	ReportMaxBytes int64
 	// ExternalMaxAge is the age past which an external executor ignores a command
 	// (the Kubescape operator's 30 minutes). Zero turns the check off.
@@ -37,6 +37,9 @@ type Snapshot struct {
 	Members []Member
 	// Sequence is the last written status of the CommandSequence, nil before the first.
 	Sequence *batonv1.CommandSequenceStatus
+	// Cancelled is true when the CommandSequence carries kubescape.io/cancel "true": members
+	// no executor holds are Skipped with reason Cancelled, and the sequence fails with it.
+	Cancelled bool
 }
 
 // Member is one command as observed from the API server, plus what the caller knows about
@@ -62,6 +65,9 @@ type Member struct {
 	// InFlight is true when this process is running the handler right now. A Running
 	// in-process command that is not in flight lost its executor.
 	InFlight bool
+	// Held is true when this process holds the member: queued for a concurrency slot, or
+	// in flight. A held member that has not started is not planned again.
+	Held bool
 }
 
 // Plan is the engine's answer for one snapshot at one instant. It may share memory with the
@@ -92,7 +98,9 @@ const (
 	// to this command, add GateLabels in one metadata patch.
 	ActionOpenGate ActionType = "OpenGate"
 	// ActionRun: claim the command (status write guarded by resourceVersion) and run its
-	// in-process handler, with a context ending at Deadline.
+	// in-process handler, with a context ending at Deadline. The claim is the first write:
+	// Status (phase Ready) is written before it only when the member must wait for a
+	// concurrency slot.
 	ActionRun ActionType = "Run"
 )
 
@@ -101,7 +109,8 @@ type MemberPlan struct {
 	Name   string
 	Action ActionType
 	// Status is the member's status after the action; for ActionRun, before the claim
-	// (phase Ready for a first run, Running for the re-run of a lost idempotent handler).
+	// (phase Ready for a first run, Running for the re-run of a lost idempotent handler),
+	// written only if the member must wait for a slot.
 	// With ActionNone it is the observed status, unchanged.
 	Status batonv1.OperatorCommandStatus
 	// GateLabels are the labels to add for ActionOpenGate.
