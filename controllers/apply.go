@@ -2,11 +2,10 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
-
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/engine"
@@ -15,74 +14,74 @@ import (
 // applyMembers carries out the plan's member actions in report order. An external
 // command's gate-opening patch is its last write: the engine plans nothing more for it
 // until its executor reports.
-func (r *SequenceReconciler) applyMembers(ctx context.Context, cmds []batonv1.OperatorCommand, plan engine.Plan, now time.Time) error {
-	gates := predecessorsDone(cmds)
+func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []batonv1.OperatorCommand, plan engine.Plan, now time.Time) error {
 	byName := make(map[string]*batonv1.OperatorCommand, len(cmds))
 	for i := range cmds {
 		byName[cmds[i].Name] = &cmds[i]
 	}
+	gates := gateTimes{cmds: cmds}
 	for _, mp := range plan.Members {
 		cmd := byName[mp.Name]
 		if cmd == nil {
 			continue
 		}
 		if cmd.Status.Completed {
-			r.runner.forget(cmd.UID)
+			r.runner.forget(u, cmd.UID)
 		}
-		if err := r.applyMember(ctx, gates, cmd, mp, now); err != nil {
+		if err := r.applyMember(ctx, u, &gates, cmd, mp, now); err != nil {
 			return err
 		}
 		// Only after the write: a write lost to a race describes nothing that happened.
 		for _, e := range mp.Events {
-			r.event(cmd, e)
+			r.events.command(u, cmd, e)
 		}
 	}
 	return nil
 }
 
-func (r *SequenceReconciler) applyMember(ctx context.Context, gates map[int]time.Time, cmd *batonv1.OperatorCommand, mp engine.MemberPlan, now time.Time) error {
+func (r *SequenceReconciler) applyMember(ctx context.Context, u unit, gates *gateTimes, cmd *batonv1.OperatorCommand, mp engine.MemberPlan, now time.Time) error {
 	switch mp.Action {
 	case engine.ActionSetStatus:
-		return r.setStatus(ctx, gates, cmd, mp.Status, now)
+		_, err := r.writer.write(ctx, cmd, mp.Status)
+		return err
 	case engine.ActionOpenGate:
-		if err := r.setStatus(ctx, gates, cmd, mp.Status, now); err != nil {
+		if _, err := r.writer.write(ctx, cmd, mp.Status); err != nil {
 			return err
 		}
 		opened, err := addCommandLabels(ctx, r.client, cmd, mp.GateLabels)
 		if opened {
-			r.recorder.Eventf(cmd, nil, "Normal", "GateOpened", "OpenGate", "gate opened for an external executor: labels %v", mp.GateLabels)
+			gates.observe(cmd, now)
+			r.events.command(u, cmd, engine.Event{Reason: eventGateOpened,
+				Message: fmt.Sprintf("gate opened for an external executor: labels %v", mp.GateLabels)})
 		}
 		return err
 	case engine.ActionRun:
-		if err := r.setStatus(ctx, gates, cmd, mp.Status, now); err != nil {
-			return err
+		if cmd.Status.Phase == "" || cmd.Status.Phase == batonv1.CommandPending {
+			gates.observe(cmd, now)
 		}
-		r.runner.start(cmd, mp)
+		r.runner.start(u, cmd, mp)
 	}
 	return nil
 }
 
-// setStatus writes a planned status. The engine's plan carries the transition's event.
-func (r *SequenceReconciler) setStatus(ctx context.Context, gates map[int]time.Time, cmd *batonv1.OperatorCommand, want batonv1.OperatorCommandStatus, now time.Time) error {
-	from := cmd.Status.Phase
-	changed, err := writeCommandStatus(ctx, r.client, cmd, want)
-	if err != nil || !changed || from == want.Phase {
-		return err
-	}
-	if want.Phase == batonv1.CommandReady && cmd.Spec.CommandIndex != nil {
-		if done, ok := gates[*cmd.Spec.CommandIndex]; ok {
-			gateLatency.Observe(now.Sub(done).Seconds())
-		}
-	}
-	return nil
+// gateTimes observes gate latency: from the completion of a batch's last predecessor to
+// the opening of its gate (the claim of an in-process member, the gate patch of an
+// external one).
+type gateTimes struct {
+	cmds []batonv1.OperatorCommand
+	done map[int]time.Time // built on first use
 }
 
-func (r *SequenceReconciler) event(obj client.Object, e engine.Event) {
-	eventType := "Normal"
-	if e.Warning {
-		eventType = "Warning"
+func (g *gateTimes) observe(cmd *batonv1.OperatorCommand, now time.Time) {
+	if cmd.Spec.CommandIndex == nil {
+		return
 	}
-	r.recorder.Eventf(obj, nil, eventType, e.Reason, "Reconcile", "%s", e.Message)
+	if g.done == nil {
+		g.done = predecessorsDone(g.cmds)
+	}
+	if done, ok := g.done[*cmd.Spec.CommandIndex]; ok {
+		gateLatency.Observe(now.Sub(done).Seconds())
+	}
 }
 
 // predecessorsDone maps each commandIndex to when the last member of an earlier batch

@@ -125,6 +125,25 @@ func eventsFor(ns, name string) func() []string {
 	}
 }
 
+// eventCount counts the events with reason regarding an object, a series as its count.
+func eventCount(ns, name, reason string) func() int {
+	return func() int {
+		var list eventsv1.EventList
+		Expect(k8s.List(suiteCt, &list, client.InNamespace(ns))).To(Succeed())
+		n := 0
+		for _, e := range list.Items {
+			if e.Regarding.Name != name || e.Reason != reason {
+				continue
+			}
+			n++
+			if e.Series != nil {
+				n += int(e.Series.Count) - 1
+			}
+		}
+		return n
+	}
+}
+
 func payloadOf(cmd *batonv1.OperatorCommand) map[string]any {
 	var out map[string]any
 	Expect(json.Unmarshal(cmd.Status.Payload, &out)).To(Succeed())

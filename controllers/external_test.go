@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	upstream "github.com/kubescape/backend/pkg/command/types/v1alpha1"
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
@@ -99,7 +101,16 @@ var _ = Describe("external executors", func() {
 		Eventually(eventsFor(ns, "ungated"), wait).Should(ContainElement(HavePrefix("Warning " + batonv1.ReasonUngated)))
 		By("never writing to it: its executor already sees it, and would drop it on any change")
 		eager := getCommand(ns, "eager")
-		Expect(eager.Status).To(Equal(batonv1.OperatorCommandStatus{}))
+		Expect(eager.Status).To(Equal(batonv1.OperatorCommandStatus{Phase: batonv1.CommandPending}), "the schema's default, not a write")
+		By("warning once, however often the sequence is reconciled")
+		first := getCommand(ns, "first")
+		for i := range 3 {
+			orig := first.DeepCopy()
+			first.Annotations = map[string]string{"test/poke": strconv.Itoa(i)}
+			Expect(k8s.Patch(suiteCt, first, client.MergeFrom(orig))).To(Succeed())
+		}
 		Consistently(func() string { return getCommand(ns, "eager").ResourceVersion }, 3*time.Second).Should(Equal(eager.ResourceVersion))
+		Expect(eventCount(ns, "eager", batonv1.ReasonUngated)()).To(Equal(1))
+		Expect(eventCount(ns, "ungated", batonv1.ReasonUngated)()).To(Equal(1))
 	})
 })

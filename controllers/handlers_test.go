@@ -98,6 +98,15 @@ func (h *handlers) registry() *steps.Registry {
 	must("panic", func(context.Context, steps.Request) (any, error) {
 		panic("handler bug")
 	})
+	// stubborn ignores its context: it returns only after args.hold.
+	must("stubborn", func(_ context.Context, req steps.Request) (any, error) {
+		hold, err := time.ParseDuration(req.Command.Spec.Args["hold"].(string))
+		if err != nil {
+			return nil, err
+		}
+		time.Sleep(hold)
+		return "too late", nil
+	})
 	must("block", h.block)
 	register("block-idempotent", idempotentBlock{h})
 	return r

@@ -47,6 +47,9 @@ type unit struct {
 	standalone bool
 }
 
+// id names the unit across namespaces.
+func (u unit) id() string { return u.namespace + "/" + u.index }
+
 func parseRequest(req reconcile.Request) (unit, bool) {
 	u := unit{namespace: req.Namespace, index: req.Name}
 	switch {

@@ -27,6 +27,11 @@ var (
 		Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
 	})
 
+	abandonedHandlers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "baton_abandoned_handlers_total",
+		Help: "In-process handlers that ignored the end of their context (TTL, cancel) and were left running, by command type.",
+	}, []string{"type"})
+
 	activeSequences = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "baton_active_sequences",
 		Help: "Sequences not yet finished.",
@@ -34,7 +39,7 @@ var (
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(commandsTotal, stepDuration, gateLatency, activeSequences)
+	ctrlmetrics.Registry.MustRegister(commandsTotal, stepDuration, gateLatency, abandonedHandlers, activeSequences)
 }
 
 // activeSet keeps baton_active_sequences level-based: each reconcile says whether its
@@ -48,7 +53,7 @@ func (a *activeSet) mark(u unit, active bool) {
 	if u.standalone {
 		return // a standalone command is not a sequence
 	}
-	key := u.namespace + "/" + u.index
+	key := u.id()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.set == nil {

@@ -75,9 +75,9 @@ var _ = Describe("the rules at the edges", func() {
 		Expect(h.count("lonely")).To(BeZero())
 	})
 
-	It("caps the report at --report-max-bytes, replacing the largest payloads by size and sha256", func() {
+	It("caps the report at --report-max-bytes as serialised, replacing the largest payloads by size and sha256", func() {
 		opts := testOptions()
-		opts.Engine.ReportMaxBytes = 100
+		opts.Engine.ReportMaxBytes = 2 << 10
 		opts.Engine.MaxPayloadBytes = 8 << 10
 		startManager(opts, h)
 		newCommand(ns, "small").In("capped", 0, 2).Type("text").Create()

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
@@ -21,23 +19,26 @@ import (
 	"github.com/batonhq/baton/steps"
 )
 
-// runner executes in-process handlers: it claims a Ready command, runs its handler with a
-// context ending at the command's TTL, retries what the handler marks retryable, and
-// writes the result. At most maxConcurrent handlers run at once; the rest wait, Ready.
+// runner executes in-process handlers: it claims a command as its gate opens, runs its
+// handler with a context ending at the command's TTL, retries what the handler marks
+// retryable, and writes the result. At most maxConcurrent handlers run at once; a member
+// that must wait for a slot is written Ready first, so kubectl shows why it waits.
 //
 // It is a manager Runnable: handlers run only while the manager does (and, with leader
-// election, while it leads), and stopping waits for them.
+// election, while it leads), and stopping waits for them — except a handler that ignores
+// its context past its deadline, which is abandoned (logged, counted) so that it cannot
+// hold a slot forever.
 type runner struct {
 	client   client.Client
-	apiRead  client.Reader
+	writer   *statusWriter
 	registry *steps.Registry
-	recorder eventRecorder
+	events   *eventPolicy
 	clock    clock.Clock
 	opts     engine.Options
 	executer string
 	log      logr.Logger
 	// wake makes the controller reconcile a command's unit again: a claim lost a race, or
-	// a result could not be written.
+	// a handler stopped without a result.
 	wake chan event.GenericEvent
 	sem  chan struct{}
 
@@ -47,25 +48,41 @@ type runner struct {
 	wg     sync.WaitGroup
 
 	mu sync.Mutex
-	// active holds the commands this process will run, each marked claimed from the moment
-	// its claim is sent. A claimed entry stays until the reconciler sees the command
-	// terminal, so a stale cache that still shows Running is never mistaken for a lost
-	// executor; a queued one does not count as in flight, so the engine may still skip it.
-	active map[types.UID]bool
+	// jobs are the commands this process holds, by unit: queued for a slot, or claimed. A
+	// claimed job stays until the reconciler sees its command terminal (or gone), so a
+	// stale cache that still shows Running is never mistaken for a lost executor.
+	jobs map[string]map[types.UID]*job
 }
 
-func newRunner(c client.Client, apiReader client.Reader, registry *steps.Registry, rec eventRecorder, clk clock.Clock, opts engine.Options, executer string, maxConcurrent int, log logr.Logger) *runner {
+// job is one command this process holds.
+type job struct {
+	claimed bool
+	cancel  context.CancelCauseFunc
+}
+
+// Why a handler's context ends early.
+var (
+	errCancelled   = errors.New("sequence cancelled")
+	errCommandGone = errors.New("command deleted")
+)
+
+// abandonGrace is how long a handler may take to return once its context ended before the
+// runner stops waiting for it.
+const abandonGrace = 250 * time.Millisecond
+
+func newRunner(c client.Client, writer *statusWriter, registry *steps.Registry, ev *eventPolicy, clk clock.Clock,
+	opts engine.Options, executer string, maxConcurrent int, log logr.Logger) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &runner{
-		client: c, apiRead: apiReader, registry: registry, recorder: rec, clock: clk, opts: opts,
+		client: c, writer: writer, registry: registry, events: ev, clock: clk, opts: opts,
 		executer: executer, log: log, wake: make(chan event.GenericEvent, 64),
 		sem: make(chan struct{}, max(maxConcurrent, 1)), ctx: ctx, cancel: cancel,
-		active: map[types.UID]bool{},
+		jobs: map[string]map[types.UID]*job{},
 	}
 }
 
 // Start implements manager.Runnable: it returns when the manager stops, once every
-// handler has returned.
+// handler has returned or been abandoned.
 func (r *runner) Start(ctx context.Context) error {
 	<-ctx.Done()
 	r.cancel()
@@ -73,28 +90,67 @@ func (r *runner) Start(ctx context.Context) error {
 	return nil
 }
 
-// inFlight reports whether this process claimed the command and still holds it.
-func (r *runner) inFlight(uid types.UID) bool {
+// holds reports whether this process holds the command (queued or claimed), and whether
+// it claimed it.
+func (r *runner) holds(u unit, uid types.UID) (held, claimed bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.active[uid]
+	j := r.jobs[u.id()][uid]
+	return j != nil, j != nil && j.claimed
 }
 
 // forget drops a command the reconciler saw terminal.
-func (r *runner) forget(uid types.UID) {
+func (r *runner) forget(u unit, uid types.UID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.active, uid)
+	r.dropLocked(u.id(), uid)
+}
+
+func (r *runner) dropLocked(unitID string, uid types.UID) {
+	if jobs := r.jobs[unitID]; jobs != nil {
+		delete(jobs, uid)
+		if len(jobs) == 0 {
+			delete(r.jobs, unitID)
+		}
+	}
+}
+
+// forgetGone drops the jobs of unit u whose commands no longer exist, cancelling their
+// handlers.
+func (r *runner) forgetGone(u unit, present map[types.UID]bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for uid, j := range r.jobs[u.id()] {
+		if !present[uid] {
+			j.cancel(errCommandGone)
+			r.dropLocked(u.id(), uid)
+		}
+	}
+}
+
+// cancelUnit cancels every handler of unit u: a queued one never starts, a running one
+// sees its context end and its command fails with reason Cancelled.
+func (r *runner) cancelUnit(u unit) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, j := range r.jobs[u.id()] {
+		j.cancel(errCancelled)
+	}
 }
 
 // start runs the command's handler in the background unless it already runs here.
-func (r *runner) start(cmd *batonv1.OperatorCommand, plan engine.MemberPlan) {
+func (r *runner) start(u unit, cmd *batonv1.OperatorCommand, plan engine.MemberPlan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.active[cmd.UID]; ok || r.ctx.Err() != nil {
+	if r.jobs[u.id()][cmd.UID] != nil || r.ctx.Err() != nil {
 		return
 	}
-	r.active[cmd.UID] = false
+	jobCtx, cancel := context.WithCancelCause(r.ctx)
+	if r.jobs[u.id()] == nil {
+		r.jobs[u.id()] = map[types.UID]*job{}
+	}
+	j := &job{cancel: cancel}
+	r.jobs[u.id()][cmd.UID] = j
 	var env engine.Env
 	if plan.Env != nil {
 		env = *plan.Env
@@ -102,41 +158,72 @@ func (r *runner) start(cmd *batonv1.OperatorCommand, plan engine.MemberPlan) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.run(cmd.DeepCopy(), plan, env)
+		defer cancel(nil)
+		r.run(jobCtx, u, j, cmd.DeepCopy(), plan, env)
 	}()
 }
 
-func (r *runner) run(cmd *batonv1.OperatorCommand, plan engine.MemberPlan, env engine.Env) {
+func (r *runner) run(jobCtx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, plan engine.MemberPlan, env engine.Env) {
 	log := r.log.WithValues("command", client.ObjectKeyFromObject(cmd), "type", cmd.Spec.CommandType)
 	handler, ok := r.registry.Lookup(cmd.Spec.CommandType, cmd.Spec.CommandVersion)
-	ctx, cancel := r.handlerContext(plan.Deadline)
+	ctx, cancel := withDeadline(jobCtx, plan.Deadline)
 	defer cancel()
-	if !ok || !r.acquire(ctx) {
-		r.release(cmd)
+	// Results are written until the TTL, even when the handler's context ended early.
+	writeCtx, cancelWrite := withDeadline(r.ctx, plan.Deadline)
+	defer cancelWrite()
+	if !ok || !r.acquire(ctx, cmd, plan, u) {
+		r.release(u, cmd)
 		return
 	}
-	if err := r.claim(ctx, cmd, plan); err != nil {
+	if err := r.claim(writeCtx, u, j, cmd, plan); err != nil {
 		log.V(1).Info("claim lost; reconciling again", "error", err.Error())
 		<-r.sem
-		r.release(cmd)
+		r.release(u, cmd)
 		return
 	}
-	r.recorder.Eventf(cmd, nil, "Normal", "Started", "Run", "started by %s (attempt %d)", r.executer, cmd.Status.Attempts)
-	payload, err := r.attempts(ctx, cmd, handler, plan, env, log)
-	if ctx.Err() != nil {
-		// The TTL passed (the engine expires the command) or the manager is stopping (the
-		// next one re-runs or fails it): either way this process writes nothing more.
-		log.Info("handler stopped by its context", "error", ctx.Err().Error())
+	r.events.command(u, cmd, engine.Event{Reason: eventStarted,
+		Message: fmt.Sprintf("started by %s (attempt %d)", r.executer, cmd.Status.Attempts)})
+	payload, err := r.attempts(ctx, writeCtx, u, cmd, handler, plan, env, log)
+	switch {
+	case errors.Is(err, errClaimLost):
+		r.release(u, cmd)
+		return
+	case errors.Is(context.Cause(ctx), errCancelled):
+		payload, err = nil, &engine.ReasonError{Reason: batonv1.ReasonCancelled, Message: "sequence cancelled while the step ran"}
+	case ctx.Err() != nil:
+		// The TTL passed (the engine expires the command), the manager is stopping (the
+		// next one re-runs or fails it) or the command is gone: nothing more to write.
+		log.Info("handler stopped by its context", "error", context.Cause(ctx).Error())
 		return
 	}
-	if err := r.complete(ctx, cmd, payload, err); err != nil {
+	if err := r.complete(writeCtx, u, cmd, payload, err); err != nil {
 		log.Error(err, "writing the result")
-		r.release(cmd)
+		r.release(u, cmd)
 	}
 }
 
-// acquire takes a concurrency slot, or gives up when ctx ends.
-func (r *runner) acquire(ctx context.Context) bool {
+func withDeadline(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	if deadline.IsZero() {
+		return context.WithCancel(parent)
+	}
+	return context.WithDeadline(parent, deadline)
+}
+
+// acquire takes a concurrency slot. When none is free it first writes the planned Ready
+// status, then waits; it gives up when ctx ends or that write fails.
+func (r *runner) acquire(ctx context.Context, cmd *batonv1.OperatorCommand, plan engine.MemberPlan, u unit) bool {
+	select {
+	case r.sem <- struct{}{}:
+		return true
+	default:
+	}
+	from := cmd.Status.Phase
+	if _, err := r.writer.write(ctx, cmd, plan.Status); err != nil {
+		return false
+	}
+	if from != plan.Status.Phase {
+		r.events.command(u, cmd, engine.Event{Reason: eventReady, Message: plan.Status.Message})
+	}
 	select {
 	case r.sem <- struct{}{}:
 		return true
@@ -147,26 +234,19 @@ func (r *runner) acquire(ctx context.Context) bool {
 
 // release forgets a command this process no longer holds, and asks for a reconcile so
 // that someone decides again.
-func (r *runner) release(cmd *batonv1.OperatorCommand) {
-	r.forget(cmd.UID)
+func (r *runner) release(u unit, cmd *batonv1.OperatorCommand) {
+	r.forget(u, cmd.UID)
 	select {
 	case r.wake <- event.GenericEvent{Object: cmd}:
 	case <-r.ctx.Done():
 	}
 }
 
-func (r *runner) handlerContext(deadline time.Time) (context.Context, context.CancelFunc) {
-	if deadline.IsZero() {
-		return context.WithCancel(r.ctx)
-	}
-	return context.WithDeadline(r.ctx, deadline)
-}
-
-// claim marks the command started by this executer; the resourceVersion guard makes sure
-// only one claim of a given observation ever succeeds.
-func (r *runner) claim(ctx context.Context, cmd *batonv1.OperatorCommand, plan engine.MemberPlan) error {
+// claim marks the command started by this executer, guarded by the resourceVersion it was
+// planned from: only one claim of a given observation ever succeeds.
+func (r *runner) claim(ctx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, plan engine.MemberPlan) error {
 	r.mu.Lock()
-	r.active[cmd.UID] = true // before the write: its watch event may come back at once
+	j.claimed = true // before the write: its watch event may come back at once
 	r.mu.Unlock()
 	now := r.now()
 	status := plan.Status
@@ -177,15 +257,15 @@ func (r *runner) claim(ctx context.Context, cmd *batonv1.OperatorCommand, plan e
 	status.Attempts = cmd.Status.Attempts + 1
 	status.Error, status.Payload = nil, nil
 	status.Message = fmt.Sprintf("running on %s", r.executer)
-	_, err := writeCommandStatus(ctx, r.client, cmd, status)
-	return err
+	return r.writer.writeOwn(ctx, cmd, func(s *batonv1.OperatorCommandStatus) { *s = status })
 }
 
 // attempts runs the handler until it succeeds, fails for good, or runs out of attempts
 // or time. It holds a concurrency slot while the handler runs (the first one taken before
 // the claim), never while it waits out a backoff, and records each retry in
-// status.attempts.
-func (r *runner) attempts(ctx context.Context, cmd *batonv1.OperatorCommand, handler steps.Handler, plan engine.MemberPlan, env engine.Env, log logr.Logger) (any, error) {
+// status.attempts. It returns errClaimLost when the command stopped being this process's.
+func (r *runner) attempts(ctx, writeCtx context.Context, u unit, cmd *batonv1.OperatorCommand, handler steps.Handler,
+	plan engine.MemberPlan, env engine.Env, log logr.Logger) (any, error) {
 	for {
 		payload, err := r.attempt(ctx, cmd, handler, env, log)
 		<-r.sem
@@ -195,35 +275,64 @@ func (r *runner) attempts(ctx context.Context, cmd *batonv1.OperatorCommand, han
 		}
 		delay := engine.RetryDelay(r.opts, int(cmd.Status.Attempts))
 		message := engine.ClipMessage(fmt.Sprintf("attempt %d failed: %v; retrying in %s", cmd.Status.Attempts, err, delay))
-		if werr := r.writeOwn(ctx, cmd, func(s *batonv1.OperatorCommandStatus) { s.Attempts++; s.Message = message }); werr != nil {
-			return nil, fmt.Errorf("recording a retry: %w", werr)
+		if werr := r.writer.writeOwn(writeCtx, cmd, func(s *batonv1.OperatorCommandStatus) { s.Attempts++; s.Message = message }); werr != nil {
+			// Not this process's any more (or its TTL passed): the handler's error is no
+			// one's to record here.
+			return nil, fmt.Errorf("recording a retry: %w: %w", errClaimLost, werr)
 		}
-		r.recorder.Eventf(cmd, nil, "Warning", "Retrying", "Run", "%s", message)
+		r.events.command(u, cmd, engine.Event{Warning: true, Reason: "Retrying", Message: message})
 		select {
 		case <-r.clock.After(delay):
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if !r.acquire(ctx) {
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
 }
 
-// attempt runs the handler once. A panic is the handler's failure, not the manager's.
-func (r *runner) attempt(ctx context.Context, cmd *batonv1.OperatorCommand, handler steps.Handler, env engine.Env, log logr.Logger) (payload any, err error) {
+// attempt runs the handler once. A panic is the handler's failure, not the manager's. A
+// handler that ignores its context is abandoned abandonGrace after the context ends: its
+// goroutine is left behind, logged and counted, and its slot is free again.
+func (r *runner) attempt(ctx context.Context, cmd *batonv1.OperatorCommand, handler steps.Handler, env engine.Env, log logr.Logger) (any, error) {
+	type result struct {
+		payload any
+		err     error
+	}
+	done := make(chan result, 1)
 	started := r.clock.Now()
-	defer func() {
-		stepDuration.WithLabelValues(cmd.Spec.CommandType).Observe(r.clock.Since(started).Seconds())
-		if p := recover(); p != nil {
-			payload, err = nil, fmt.Errorf("handler panicked: %v", p)
-		}
+	go func() {
+		defer func() {
+			stepDuration.WithLabelValues(cmd.Spec.CommandType).Observe(r.clock.Since(started).Seconds())
+			if p := recover(); p != nil {
+				done <- result{err: fmt.Errorf("handler panicked: %v", p)}
+			}
+		}()
+		payload, err := handler.Run(ctx, steps.Request{Command: cmd.DeepCopy(), Env: env, Logger: log})
+		done <- result{payload, err}
 	}()
-	return handler.Run(ctx, steps.Request{Command: cmd.DeepCopy(), Env: env, Logger: log})
+	select {
+	case res := <-done:
+		return res.payload, res.err
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(abandonGrace)
+	defer grace.Stop()
+	select {
+	case res := <-done:
+		return res.payload, res.err
+	case <-grace.C:
+		abandonedHandlers.WithLabelValues(cmd.Spec.CommandType).Inc()
+		log.Error(context.Cause(ctx), "handler ignored the end of its context; abandoned, its slot released")
+		return nil, ctx.Err()
+	}
 }
 
 // complete writes the handler's outcome.
-func (r *runner) complete(ctx context.Context, cmd *batonv1.OperatorCommand, payload any, runErr error) error {
+func (r *runner) complete(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, payload any, runErr error) error {
 	var data []byte
 	if runErr == nil {
 		var err error
@@ -248,41 +357,15 @@ func (r *runner) complete(ctx context.Context, cmd *batonv1.OperatorCommand, pay
 			s.Message = engine.ClipMessage(fmt.Sprintf("attempt %d failed: %s", s.Attempts, message))
 		}
 	}
-	if err := r.writeOwn(ctx, cmd, outcome); err != nil {
+	if err := r.writer.writeOwn(ctx, cmd, outcome); err != nil {
 		return err
 	}
-	eventType, reason := "Normal", string(cmd.Status.Phase)
+	e := engine.Event{Reason: string(cmd.Status.Phase), Message: cmd.Status.Message}
 	if cmd.Status.Error != nil {
-		eventType, reason = "Warning", cmd.Status.Error.Reason
+		e.Warning, e.Reason = true, cmd.Status.Error.Reason
 	}
-	r.recorder.Eventf(cmd, nil, eventType, reason, "Run", "%s", cmd.Status.Message)
+	r.events.command(u, cmd, e)
 	return nil
-}
-
-// errClaimLost says the command is no longer this process's claim.
-var errClaimLost = errors.New("the command is no longer this executer's claim")
-
-// writeOwn changes the status of a command this process claimed. Only the claim needs
-// the resourceVersion guard: when the object changed since (someone annotated it, an
-// earlier write of ours), it is read again and, if its status is still what this process
-// last wrote, the change is applied to the new version.
-func (r *runner) writeOwn(ctx context.Context, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus)) error {
-	for tries := 0; ; tries++ {
-		status := *cmd.Status.DeepCopy()
-		change(&status)
-		_, err := writeCommandStatus(ctx, r.client, cmd, status)
-		if err == nil || !apierrors.IsConflict(err) || tries == 4 {
-			return err
-		}
-		fresh := &batonv1.OperatorCommand{}
-		if err := r.apiRead.Get(ctx, client.ObjectKeyFromObject(cmd), fresh); err != nil {
-			return fmt.Errorf("re-reading command %s: %w", cmd.Name, err)
-		}
-		if !equality.Semantic.DeepEqual(fresh.Status, cmd.Status) {
-			return errClaimLost
-		}
-		*cmd = *fresh
-	}
 }
 
 // now is the clock's time at the precision the API server keeps (seconds), so what is

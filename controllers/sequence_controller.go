@@ -6,6 +6,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -34,24 +35,30 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// Executer is written to status.executer of claimed commands: the pod name.
 	Executer string
+	// CommandEvents is the --command-events policy; empty means EventsOutcomes.
+	CommandEvents CommandEvents
 }
 
 // SequenceReconciler reconciles one sequence (or one standalone command) per request.
 type SequenceReconciler struct {
 	client   client.Client
-	apiRead  client.Reader
-	recorder eventRecorder
+	writer   *statusWriter
+	events   *eventPolicy
 	clock    clock.Clock
 	registry *steps.Registry
 	opts     Options
 	runner   *runner
 	active   activeSet
+	progress progressWrites
 }
 
 // NewSequenceReconciler wires a reconciler; the clock and the recorder are injected so
 // tests can drive them.
 func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRecorder, clk clock.Clock, registry *steps.Registry, opts Options) *SequenceReconciler {
-	return &SequenceReconciler{client: c, apiRead: apiReader, recorder: rec, clock: clk, registry: registry, opts: opts}
+	return &SequenceReconciler{
+		client: c, writer: &statusWriter{client: c, apiRead: apiReader, clock: clk},
+		events: newEventPolicy(rec, opts.CommandEvents), clock: clk, registry: registry, opts: opts,
+	}
 }
 
 // +kubebuilder:rbac:groups=kubescape.io,resources=operatorcommands,verbs=get;list;watch;patch;update;delete
@@ -67,7 +74,7 @@ func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Mana
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &batonv1.OperatorCommand{}, memberKeyField, indexMemberKey); err != nil {
 		return fmt.Errorf("indexing commands by sequence: %w", err)
 	}
-	r.runner = newRunner(r.client, r.apiRead, r.registry, r.recorder, r.clock, r.opts.Engine, r.opts.Executer,
+	r.runner = newRunner(r.client, r.writer, r.registry, r.events, r.clock, r.opts.Engine, r.opts.Executer,
 		r.opts.MaxConcurrentSteps, mgr.GetLogger().WithName("runner"))
 	if err := mgr.Add(r.runner); err != nil {
 		return fmt.Errorf("adding the step runner: %w", err)
@@ -105,9 +112,10 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if len(cmds) == 0 {
+	r.forgetGone(u, cmds)
+	if len(cmds) == 0 && seq == nil {
 		r.active.mark(u, false)
-		return ctrl.Result{}, r.deleteSequence(ctx, seq)
+		return ctrl.Result{}, nil
 	}
 	if err := r.normalizeTTLs(ctx, cmds); err != nil {
 		return requeueOnConflict(err)
@@ -116,11 +124,15 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	now := r.clock.Now()
 	snap := r.snapshot(u, cmds, seq)
 	plan := engine.Decide(snap, r.opts.Engine, now)
-	if err := r.applyMembers(ctx, cmds, plan, now); err != nil {
+	if snap.Cancelled {
+		r.runner.cancelUnit(u)
+	}
+	if err := r.applyMembers(ctx, u, cmds, plan, now); err != nil {
 		return requeueOnConflict(err)
 	}
+	var progressAt time.Time
 	if !u.standalone {
-		if seq, err = r.syncSequence(ctx, u, seq, plan); err != nil {
+		if seq, progressAt, err = r.syncSequence(ctx, u, seq, plan, now); err != nil {
 			return requeueOnConflict(err)
 		}
 	}
@@ -130,7 +142,18 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: untilEarliest(now, plan.NextWake, retireAt)}, nil
+	return ctrl.Result{RequeueAfter: untilEarliest(now, plan.NextWake, retireAt, progressAt)}, nil
+}
+
+// forgetGone drops what this process remembers of the unit's commands that no longer
+// exist: handlers it holds, Ungated warnings given.
+func (r *SequenceReconciler) forgetGone(u unit, cmds []batonv1.OperatorCommand) {
+	present := make(map[types.UID]bool, len(cmds))
+	for i := range cmds {
+		present[cmds[i].UID] = true
+	}
+	r.runner.forgetGone(u, present)
+	r.events.forgetGone(u, present)
 }
 
 // members lists the unit's commands from the cache index.

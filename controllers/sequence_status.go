@@ -29,8 +29,10 @@ func (r *SequenceReconciler) sequence(ctx context.Context, u unit) (*batonv1.Com
 }
 
 // syncSequence creates the CommandSequence on first sight and writes the planned status
-// when it differs: counters while running, the report once, at the end.
-func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *batonv1.CommandSequence, plan engine.Plan) (*batonv1.CommandSequence, error) {
+// when it differs: a phase change (and so the report, once, at the end) at once, progress
+// at most once per progressInterval. It returns when coalesced progress is due, zero for
+// nothing pending.
+func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *batonv1.CommandSequence, plan engine.Plan, now time.Time) (*batonv1.CommandSequence, time.Time, error) {
 	if seq == nil {
 		seq = &batonv1.CommandSequence{
 			ObjectMeta: metav1.ObjectMeta{Namespace: u.namespace, Name: sequenceName(u.key)},
@@ -40,23 +42,30 @@ func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *bato
 			seq.Labels = map[string]string{batonv1.LabelSequence: u.key}
 		}
 		if err := r.client.Create(ctx, seq); err != nil {
-			return nil, fmt.Errorf("creating the sequence %s: %w", u.key, err)
+			return nil, time.Time{}, fmt.Errorf("creating the sequence %s: %w", u.key, err)
 		}
-		r.recorder.Eventf(seq, nil, "Normal", "Created", "Reconcile", "sequence %s created", u.key)
+		r.events.sequence(u, seq, engine.Event{Reason: "Created", Message: fmt.Sprintf("sequence %s created", u.key)})
+	}
+	for _, e := range plan.Events {
+		r.events.sequence(u, seq, e)
 	}
 	want := plan.Status
 	want.ObservedGeneration = seq.Generation
-	if !equality.Semantic.DeepEqual(seq.Status, want) {
-		orig := seq.DeepCopy()
-		seq.Status = want
-		if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
-			return nil, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
+	if equality.Semantic.DeepEqual(seq.Status, want) {
+		return seq, time.Time{}, nil
+	}
+	if want.Phase == seq.Status.Phase {
+		if due := r.progress.due(u, now); due.After(now) {
+			return seq, due, nil // progress only: written with the next write, at most a second late
 		}
 	}
-	for _, e := range plan.Events {
-		r.event(seq, e)
+	orig := seq.DeepCopy()
+	seq.Status = want
+	if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return nil, time.Time{}, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
 	}
-	return seq, nil
+	r.progress.wrote(u, now, want.Phase.Terminal())
+	return seq, time.Time{}, nil
 }
 
 func (r *SequenceReconciler) deleteSequence(ctx context.Context, seq *batonv1.CommandSequence) error {

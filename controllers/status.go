@@ -2,27 +2,38 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
 
-// writeCommandStatus is the one path by which baton writes a command's status: through
-// the status subresource, as a merge patch guarded by the resourceVersion cmd was read at,
-// so a claim can never succeed twice and a result an executor wrote meanwhile is never
+// statusWriter is the one path by which baton writes a command's status: through the
+// status subresource, as a merge patch guarded by the resourceVersion cmd was read at, so a
+// claim can never succeed twice and a result an executor wrote meanwhile is never
 // overwritten (the write fails with a conflict and the next reconcile sees the result).
-// It skips a write that would change nothing. On success cmd holds the new object.
-func writeCommandStatus(ctx context.Context, c client.Client, cmd *batonv1.OperatorCommand, want batonv1.OperatorCommandStatus) (bool, error) {
+type statusWriter struct {
+	client  client.Client
+	apiRead client.Reader
+	clock   clock.Clock
+}
+
+// write writes want unless it would change nothing, and reports whether it wrote. On
+// success cmd holds the new object; on failure it is unchanged.
+func (w *statusWriter) write(ctx context.Context, cmd *batonv1.OperatorCommand, want batonv1.OperatorCommandStatus) (bool, error) {
 	if equality.Semantic.DeepEqual(cmd.Status, want) {
 		return false, nil
 	}
 	orig := cmd.DeepCopy()
 	cmd.Status = want
-	if err := c.Status().Patch(ctx, cmd, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := w.client.Status().Patch(ctx, cmd, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		*cmd = *orig
 		return false, fmt.Errorf("writing the status of command %s: %w", cmd.Name, err)
 	}
@@ -30,6 +41,71 @@ func writeCommandStatus(ctx context.Context, c client.Client, cmd *batonv1.Opera
 		commandsTotal.WithLabelValues(cmd.Spec.CommandType, string(want.Phase)).Inc()
 	}
 	return true, nil
+}
+
+// errClaimLost says the command is no longer this executer's claim.
+var errClaimLost = errors.New("the command is no longer this executer's claim")
+
+// Backoff of writeOwn between attempts that failed for a transient reason.
+const (
+	ownWriteBaseDelay = 100 * time.Millisecond
+	ownWriteMaxDelay  = 5 * time.Second
+)
+
+// writeOwn changes the status of a command this process holds, and keeps trying until ctx
+// ends (the command's TTL): a write that fails for a transient reason (unavailable,
+// timeout, reset) is retried with backoff, since the holder is alive and its result must
+// not be lost. After a conflict the command is read again: if it already shows the change
+// (an earlier attempt landed though its answer was lost), that is success; if its status
+// is still what this process last saw (only its metadata changed), the change is applied
+// to the new version; otherwise someone else owns the status now (errClaimLost).
+func (w *statusWriter) writeOwn(ctx context.Context, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus)) error {
+	delay := ownWriteBaseDelay
+	for {
+		want := *cmd.Status.DeepCopy()
+		change(&want)
+		_, err := w.write(ctx, cmd, want)
+		switch {
+		case err == nil:
+			return nil
+		case apierrors.IsNotFound(err):
+			return fmt.Errorf("%w: %w", errClaimLost, err)
+		case apierrors.IsConflict(err):
+			fresh := &batonv1.OperatorCommand{}
+			if gerr := w.apiRead.Get(ctx, client.ObjectKeyFromObject(cmd), fresh); apierrors.IsNotFound(gerr) {
+				return fmt.Errorf("%w: %w", errClaimLost, gerr)
+			} else if gerr == nil {
+				switch {
+				case equality.Semantic.DeepEqual(fresh.Status, want):
+					*cmd = *fresh
+					return nil
+				case !equality.Semantic.DeepEqual(fresh.Status, cmd.Status):
+					return errClaimLost
+				}
+				*cmd = *fresh
+				continue
+			}
+		case !isTransient(err):
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (gave up at the command's TTL: %w)", err, ctx.Err())
+		case <-w.clock.After(delay):
+		}
+		delay = min(2*delay, ownWriteMaxDelay)
+	}
+}
+
+// isTransient reports whether a failed write may succeed if sent again unchanged.
+func isTransient(err error) bool {
+	switch {
+	case apierrors.IsBadRequest(err), apierrors.IsInvalid(err), apierrors.IsForbidden(err),
+		apierrors.IsUnauthorized(err), apierrors.IsNotFound(err), apierrors.IsMethodNotSupported(err),
+		apierrors.IsRequestEntityTooLargeError(err), errors.Is(err, context.Canceled):
+		return false
+	}
+	return true
 }
 
 // addCommandLabels adds labels to a command in one metadata patch, guarded by the

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	kjson "sigs.k8s.io/json"
 )
 
 // Duration is spec.ttl: on the wire it is what Go's time.Duration marshals to, int64
@@ -50,4 +52,24 @@ func (d *Duration) UnmarshalJSON(data []byte) error {
 	}
 	*d = Duration(n)
 	return nil
+}
+
+// UnmarshalJSON decodes the spec as the API server's decoder would (case-sensitive, integers
+// kept as int64) and notes whether spec.ttl arrived as a duration string, so that baton can
+// rewrite it without reading the object again.
+func (s *OperatorCommandSpec) UnmarshalJSON(data []byte) error {
+	type plain OperatorCommandSpec
+	aux := struct {
+		*plain
+		TTL json.RawMessage `json:"ttl,omitempty"`
+	}{plain: (*plain)(s)}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(data, &aux); err != nil {
+		return err
+	}
+	s.TTL, s.TTLIsString = 0, false
+	if len(aux.TTL) == 0 {
+		return nil
+	}
+	s.TTLIsString = aux.TTL[0] == '"'
+	return s.TTL.UnmarshalJSON(aux.TTL)
 }

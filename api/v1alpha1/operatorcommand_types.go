@@ -21,7 +21,9 @@ type OperatorCommand struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   OperatorCommandSpec   `json:"spec,omitempty"`
+	Spec OperatorCommandSpec `json:"spec,omitempty"`
+	// The schema defaults status.phase to Pending, so kubectl shows it without a write.
+	// +kubebuilder:default={}
 	Status OperatorCommandStatus `json:"status,omitempty"`
 }
 
@@ -45,6 +47,9 @@ type OperatorCommandSpec struct {
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:XValidation:rule="type(self) == int || (self.size() <= 64 && self.matches('^[+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|ms|s|m|h))+)$') && duration(self) >= duration('0s'))",message="ttl must be int64 nanoseconds or a Go duration string such as \"90s\" or \"5m\""
 	TTL Duration `json:"ttl,omitempty"`
+	// TTLIsString is set when decoding: the object as stored holds spec.ttl as a duration
+	// string, which baton rewrites to int64 nanoseconds. Never serialised.
+	TTLIsString bool `json:"-"`
 	// Args is a free-form object handed to the executor.
 	// +optional
 	// +kubebuilder:validation:Schemaless
@@ -53,9 +58,11 @@ type OperatorCommandSpec struct {
 	Args Args `json:"args,omitempty"`
 	// CommandIndex orders the command within its sequence; equal indexes run together.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="self >= 0",message="commandIndex must be 0 or more"
 	CommandIndex *int `json:"commandIndex,omitempty"`
 	// CommandCount, when set, makes the command a member of a sequence of that many.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="self >= 1",message="commandCount must be 1 or more: the number of commands in the sequence"
 	CommandCount *int `json:"commandCount,omitempty"`
 }
 
@@ -94,8 +101,10 @@ type OperatorCommandStatus struct {
 	// +optional
 	Payload []byte `json:"payload,omitempty"`
 
-	// Phase is baton's view of the command's state machine.
+	// Phase is baton's view of the command's state machine. Nothing writes Pending: the
+	// schema shows it until baton writes another phase.
 	// +optional
+	// +kubebuilder:default=Pending
 	Phase CommandPhase `json:"phase,omitempty"`
 	// Attempts counts runs of an in-process handler, retries included.
 	// +optional

@@ -48,16 +48,13 @@ type Options struct {
 	MaxConcurrentReconciles int
 	HTTPAllow               []string
 	ExternalMaxAge          time.Duration
+	CommandEvents           string
+	// KubeAPIQPS and KubeAPIBurst limit the client on this side; 0 sets no client-side
+	// limit, leaving the API server's priority and fairness to protect it, as
+	// controller-runtime itself does.
+	KubeAPIQPS   float64
+	KubeAPIBurst int
 }
-
-// Client rate limits. controller-runtime's default (20 QPS, burst 30) throttles a batch
-// of a few hundred members to seconds of gate latency; baton writes about three times per
-// step (claim, result, sequence progress), so it asks for more, still far below what an
-// API server serves a single controller.
-const (
-	clientQPS   = 100
-	clientBurst = 200
-)
 
 // DefaultOptions are the flags' defaults.
 func DefaultOptions() Options {
@@ -67,10 +64,11 @@ func DefaultOptions() Options {
 		DefaultTTL:              time.Hour,
 		AssemblyTimeout:         10 * time.Minute,
 		MaxPayloadBytes:         256 << 10,
-		ReportMaxBytes:          512 << 10,
+		ReportMaxBytes:          engine.DefaultReportMaxBytes,
 		MaxConcurrentSteps:      16,
-		MaxConcurrentReconciles: 4,
+		MaxConcurrentReconciles: 16,
 		ExternalMaxAge:          30 * time.Minute,
+		CommandEvents:           string(controllers.EventsOutcomes),
 	}
 }
 
@@ -86,7 +84,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.DefaultTTL, "default-ttl", o.DefaultTTL, "TTL of a command whose spec.ttl is 0.")
 	fs.DurationVar(&o.AssemblyTimeout, "assembly-timeout", o.AssemblyTimeout, "How long a sequence may wait for all its members, from its first member's creation.")
 	fs.Int64Var(&o.MaxPayloadBytes, "max-payload-bytes", o.MaxPayloadBytes, "Largest payload an in-process step may return; larger fails it with PayloadTooLarge.")
-	fs.Int64Var(&o.ReportMaxBytes, "report-max-bytes", o.ReportMaxBytes, "Cap on the payload bytes of a sequence's report; past it, payloads are replaced by size and sha256.")
+	fs.Int64Var(&o.ReportMaxBytes, "report-max-bytes", o.ReportMaxBytes, "Cap on a sequence's whole report as serialised; past it, payloads are replaced by size and sha256, then lines dropped.")
 	fs.DurationVar(&o.FinishedRetention, "finished-retention", o.FinishedRetention, "Delete a finished sequence and its commands this long after it finished; 0 keeps them.")
 	fs.IntVar(&o.MaxConcurrentSteps, "max-concurrent-steps", o.MaxConcurrentSteps, "In-process handlers running at once.")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Sequences reconciled at once.")
@@ -95,6 +93,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.DurationVar(&o.ExternalMaxAge, "external-max-age", o.ExternalMaxAge, "Age past which an external executor ignores a command (the Kubescape operator's cutoff); 0 turns the check off.")
+	fs.StringVar(&o.CommandEvents, "command-events", o.CommandEvents, "Events recorded on commands: outcomes (warnings, one per terminal outcome, GateOpened), all (adds Ready and Started) or warnings.")
+	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Client-side limit on API requests per second; 0: none (the API server's priority and fairness protects it).")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Client-side burst above --kube-api-qps; 0: none.")
 }
 
 func splitList(v string) []string {
@@ -173,11 +174,17 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 	if err != nil {
 		return fmt.Errorf("building the scheme: %w", err)
 	}
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = clientQPS, clientBurst
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Cache:                  cache.Options{DefaultNamespaces: namespaces(opts.Namespaces)},
+	events, err := controllers.ParseCommandEvents(opts.CommandEvents)
+	if err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(clientConfig(cfg, opts), ctrl.Options{
+		Scheme: scheme,
+		Cache: cache.Options{
+			DefaultNamespaces: namespaces(opts.Namespaces),
+			// managedFields are a third of a small object and baton never reads them.
+			DefaultTransform: cache.TransformStripManagedFields(),
+		},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
 		LeaderElection:         opts.LeaderElect,
@@ -205,6 +212,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 			MaxConcurrentSteps:      opts.MaxConcurrentSteps,
 			MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 			Executer:                executer(),
+			CommandEvents:           events,
 		})
 	if err := reconciler.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the sequence controller: %w", err)
@@ -214,6 +222,16 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// clientConfig applies --kube-api-qps and --kube-api-burst; 0 means no client-side limit.
+func clientConfig(cfg *rest.Config, opts Options) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = float32(opts.KubeAPIQPS), opts.KubeAPIBurst
+	if opts.KubeAPIQPS <= 0 {
+		cfg.QPS, cfg.Burst, cfg.RateLimiter = -1, 0, nil // client-go: a negative QPS sets no limiter
+	}
+	return cfg
 }
 
 func namespaces(names []string) map[string]cache.Config {

@@ -1,0 +1,132 @@
+package controllers
+
+import (
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/engine"
+)
+
+// CommandEvents is the --command-events policy: which events baton records on commands.
+// Each costs an API write. Sequences always get Created and one event per phase change.
+type CommandEvents string
+
+const (
+	// EventsOutcomes records every Warning, one Normal event per terminal outcome and
+	// GateOpened for external steps. The default.
+	EventsOutcomes CommandEvents = "outcomes"
+	// EventsAll adds Ready and Started.
+	EventsAll CommandEvents = "all"
+	// EventsWarnings records Warnings only.
+	EventsWarnings CommandEvents = "warnings"
+)
+
+// ParseCommandEvents reads a --command-events value; empty means outcomes.
+func ParseCommandEvents(v string) (CommandEvents, error) {
+	switch p := CommandEvents(v); p {
+	case "":
+		return EventsOutcomes, nil
+	case EventsOutcomes, EventsAll, EventsWarnings:
+		return p, nil
+	}
+	return "", fmt.Errorf("--command-events must be %s, %s or %s, not %q", EventsOutcomes, EventsAll, EventsWarnings, v)
+}
+
+// Normal events on commands that only EventsAll records: progress, not outcomes.
+const (
+	eventReady   = string(batonv1.CommandReady)
+	eventStarted = "Started"
+	// eventGateOpened is the Normal event of an external step's gate opening.
+	eventGateOpened = "GateOpened"
+)
+
+// eventPolicy is the one place that decides which events are recorded, and records them.
+type eventPolicy struct {
+	recorder eventRecorder
+	policy   CommandEvents
+
+	mu sync.Mutex
+	// ungated holds, per unit, the commands already warned Ungated (and, under the empty
+	// UID, the sequence): the engine says it on every reconcile, the API hears it once.
+	ungated map[string]map[types.UID]bool
+}
+
+func newEventPolicy(rec eventRecorder, policy CommandEvents) *eventPolicy {
+	if policy == "" {
+		policy = EventsOutcomes
+	}
+	return &eventPolicy{recorder: rec, policy: policy, ungated: map[string]map[types.UID]bool{}}
+}
+
+// command records e on a command of unit u if the policy lets it through.
+func (ev *eventPolicy) command(u unit, cmd *batonv1.OperatorCommand, e engine.Event) {
+	if !ev.wanted(e) || e.Reason == batonv1.ReasonUngated && !ev.first(u, cmd.UID) {
+		return
+	}
+	ev.record(cmd, e)
+}
+
+// sequence records e on unit u's CommandSequence: always, Ungated once.
+func (ev *eventPolicy) sequence(u unit, seq *batonv1.CommandSequence, e engine.Event) {
+	if e.Reason == batonv1.ReasonUngated && !ev.first(u, "") {
+		return
+	}
+	ev.record(seq, e)
+}
+
+func (ev *eventPolicy) wanted(e engine.Event) bool {
+	switch {
+	case e.Warning:
+		return true
+	case ev.policy == EventsWarnings:
+		return false
+	case e.Reason == eventReady || e.Reason == eventStarted:
+		return ev.policy == EventsAll
+	}
+	return true
+}
+
+func (ev *eventPolicy) record(obj client.Object, e engine.Event) {
+	eventType := "Normal"
+	if e.Warning {
+		eventType = "Warning"
+	}
+	ev.recorder.Eventf(obj, nil, eventType, e.Reason, "Reconcile", "%s", e.Message)
+}
+
+// first reports whether uid (the sequence: "") of unit u is warned Ungated for the first
+// time, and remembers it.
+func (ev *eventPolicy) first(u unit, uid types.UID) bool {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	warned := ev.ungated[u.id()]
+	if warned == nil {
+		warned = map[types.UID]bool{}
+		ev.ungated[u.id()] = warned
+	}
+	if warned[uid] {
+		return false
+	}
+	warned[uid] = true
+	return true
+}
+
+// forgetGone drops what is remembered of unit u's commands that no longer exist, and of
+// the unit itself once it has none.
+func (ev *eventPolicy) forgetGone(u unit, present map[types.UID]bool) {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	warned := ev.ungated[u.id()]
+	for uid := range warned {
+		if uid != "" && !present[uid] {
+			delete(warned, uid)
+		}
+	}
+	if len(present) == 0 {
+		delete(ev.ungated, u.id())
+	}
+}
