@@ -28,6 +28,10 @@ func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []ba
 		if cmd.Status.Completed {
 			r.runner.forget(u, cmd.UID)
 		}
+		if mp.Action == engine.ActionNone && len(mp.Events) == 0 {
+			continue
+		}
+		cmd = cmd.DeepCopy() // the cache's object: never written through
 		if err := r.applyMember(ctx, u, &gates, cmd, mp, now); err != nil {
 			return err
 		}

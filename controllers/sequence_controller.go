@@ -156,10 +156,13 @@ func (r *SequenceReconciler) forgetGone(u unit, cmds []batonv1.OperatorCommand) 
 	r.events.forgetGone(u, present)
 }
 
-// members lists the unit's commands from the cache index.
+// members lists the unit's commands from the cache index. They are the cache's own
+// objects, not copies (copying every member on every reconcile was most of a large
+// sequence's cost): read-only, and copied before anything writes through them.
 func (r *SequenceReconciler) members(ctx context.Context, u unit) ([]batonv1.OperatorCommand, error) {
 	var list batonv1.OperatorCommandList
-	if err := r.client.List(ctx, &list, client.InNamespace(u.namespace), client.MatchingFields{memberKeyField: u.index}); err != nil {
+	if err := r.client.List(ctx, &list, client.InNamespace(u.namespace), client.MatchingFields{memberKeyField: u.index},
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing the commands of %s: %w", u.index, err)
 	}
 	return list.Items, nil

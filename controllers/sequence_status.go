@@ -45,27 +45,39 @@ func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *bato
 			return nil, time.Time{}, fmt.Errorf("creating the sequence %s: %w", u.key, err)
 		}
 		r.events.sequence(u, seq, engine.Event{Reason: "Created", Message: fmt.Sprintf("sequence %s created", u.key)})
+		r.progress.wrote(u, now, false) // the create was a write too
+	}
+	due, err := r.writeSequenceStatus(ctx, u, seq, plan.Status, now)
+	if err != nil {
+		// Not recorded either: a status lost to a stale cache describes nothing that happened.
+		return nil, time.Time{}, err
 	}
 	for _, e := range plan.Events {
 		r.events.sequence(u, seq, e)
 	}
-	want := plan.Status
+	return seq, due, nil
+}
+
+// writeSequenceStatus writes want unless it changes nothing or is progress that may wait;
+// it returns when waiting progress is due.
+func (r *SequenceReconciler) writeSequenceStatus(ctx context.Context, u unit, seq *batonv1.CommandSequence, want batonv1.CommandSequenceStatus, now time.Time) (time.Time, error) {
 	want.ObservedGeneration = seq.Generation
 	if equality.Semantic.DeepEqual(seq.Status, want) {
-		return seq, time.Time{}, nil
+		return time.Time{}, nil
 	}
-	if want.Phase == seq.Status.Phase {
+	// Progress, or the Assembling a new sequence starts in: it may wait.
+	if want.Phase == seq.Status.Phase || seq.Status.Phase == "" && want.Phase == batonv1.SequenceAssembling {
 		if due := r.progress.due(u, now); due.After(now) {
-			return seq, due, nil // progress only: written with the next write, at most a second late
+			return due, nil // written with the next write, at most progressInterval late
 		}
 	}
 	orig := seq.DeepCopy()
 	seq.Status = want
 	if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
-		return nil, time.Time{}, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
+		return time.Time{}, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
 	}
 	r.progress.wrote(u, now, want.Phase.Terminal())
-	return seq, time.Time{}, nil
+	return time.Time{}, nil
 }
 
 func (r *SequenceReconciler) deleteSequence(ctx context.Context, seq *batonv1.CommandSequence) error {

@@ -56,9 +56,11 @@ func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, cmds []batonv1.O
 			continue
 		}
 		patch := client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"ttl":%d}}`, int64(cmd.Spec.TTL)))
-		if err := r.client.Patch(ctx, cmd, patch); client.IgnoreNotFound(err) != nil {
+		patched := cmd.DeepCopy() // cmd is the cache's object: never written through
+		if err := r.client.Patch(ctx, patched, patch); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("normalising the ttl of command %s: %w", cmd.Name, err)
 		}
+		*cmd = *patched
 	}
 	return nil
 }

@@ -77,7 +77,8 @@ func startManager(opts controllers.Options, h *handlers) (stop func()) {
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		// Each spec's manager watches only the spec's namespace (--namespace), so what an
 		// earlier spec left running is no business of a later one.
-		Cache: cache.Options{DefaultNamespaces: map[string]cache.Config{h.ns: {}}},
+		Cache: cache.Options{DefaultNamespaces: map[string]cache.Config{h.ns: {}},
+			DefaultTransform: cache.TransformStripManagedFields()},
 		// Each manager registers a controller named "sequence"; the specs start several.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
