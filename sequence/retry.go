@@ -248,15 +248,22 @@ func retryCommand(m *batonv1.OperatorCommand, key, original string, renamed map[
 	return cmd
 }
 
-// renameSteps rewrites quoted references to the original members' names in a condition
-// (steps["scan"], steps['scan']) to their names in the retry.
+// stepRef is a reference to a step by a quoted name: steps["scan"] or steps['scan'].
+var stepRef = regexp.MustCompile(`steps\[\s*("[^"]*"|'[^']*')\s*\]`)
+
+// renameSteps rewrites references to the original members by name in a condition
+// (steps["scan"], steps['scan']) to their names in the retry. Other string literals, and
+// references by index (steps["0"]), are left as they are.
 func renameSteps(expr string, renamed map[string]string) string {
-	names := slices.Collect(maps.Keys(renamed))
-	// Longest first, so "scan" does not rewrite part of "scan-report".
-	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	pairs := make([]string, 0, 4*len(names))
-	for _, old := range names {
-		pairs = append(pairs, `"`+old+`"`, `"`+renamed[old]+`"`, `'`+old+`'`, `'`+renamed[old]+`'`)
-	}
-	return strings.NewReplacer(pairs...).Replace(expr)
+	return stepRef.ReplaceAllStringFunc(expr, func(ref string) string {
+		m := stepRef.FindStringSubmatch(ref)
+		quoted := m[1]
+		name := quoted[1 : len(quoted)-1]
+		to, ok := renamed[name]
+		if !ok {
+			return ref
+		}
+		q := quoted[:1]
+		return "steps[" + q + to + q + "]"
+	})
 }
