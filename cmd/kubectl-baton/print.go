@@ -71,25 +71,6 @@ func current(b *int) string {
 	return fmt.Sprint(*b)
 }
 
-// progressLine is one line of live progress: printed when it differs from the last one.
-func progressLine(seq *batonv1.CommandSequence) string {
-	s := seq.Status
-	line := fmt.Sprintf("%s: %s", seq.Name, orPhase(s.Phase))
-	if s.Progress != "" {
-		line += " " + s.Progress
-	}
-	if s.CurrentBatch != nil && !s.Phase.Terminal() {
-		line += fmt.Sprintf(", batch %d", *s.CurrentBatch)
-	}
-	if s.Reason != "" {
-		line += " (" + s.Reason + ")"
-	}
-	if s.FailedMember != "" {
-		line += ", failed member " + s.FailedMember
-	}
-	return line
-}
-
 func orPhase(p batonv1.SequencePhase) string {
 	if p == "" {
 		return "Pending"

@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/cmd/internal/report"
 	"github.com/batonhq/baton/sequence"
 )
 
@@ -99,7 +100,7 @@ func newProgress(o *options, withNS bool) *progress {
 
 func (p *progress) print(seq *batonv1.CommandSequence) {
 	id := seq.Namespace + "/" + seq.Name
-	line := progressLine(seq)
+	line := report.ProgressLine(seq)
 	if p.withNS {
 		line = seq.Namespace + "/" + line
 	}

@@ -108,3 +108,27 @@ func payload(m batonv1.ReportMember) string {
 	}
 	return "-"
 }
+
+// ProgressLine is one line of live progress for a sequence: its phase, finished/total,
+// the current batch while it runs, and the reason and failed member once it failed.
+func ProgressLine(seq *batonv1.CommandSequence) string {
+	s := seq.Status
+	phase := string(s.Phase)
+	if phase == "" {
+		phase = string(batonv1.CommandPending)
+	}
+	line := fmt.Sprintf("%s: %s", seq.Name, phase)
+	if s.Progress != "" {
+		line += " " + s.Progress
+	}
+	if s.CurrentBatch != nil && !s.Phase.Terminal() {
+		line += fmt.Sprintf(", batch %d", *s.CurrentBatch)
+	}
+	if s.Reason != "" {
+		line += " (" + s.Reason + ")"
+	}
+	if s.FailedMember != "" {
+		line += ", failed member " + s.FailedMember
+	}
+	return line
+}
