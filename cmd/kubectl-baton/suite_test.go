@@ -149,7 +149,8 @@ var (
 
 // mask makes output comparable between runs: timestamps, durations and the progress in
 // Running events masked, column padding (which follows their width) collapsed to two
-// spaces, and Events — whose order within one second depends on scheduling — sorted.
+// spaces, and Events — whose order within one second depends on scheduling — sorted, with
+// identical lines once.
 func mask(s string) string {
 	s = timestamp.ReplaceAllString(s, "TIME")
 	s = durationRe.ReplaceAllString(s, "DUR")
@@ -164,7 +165,12 @@ func mask(s string) string {
 		for end < len(lines) && strings.HasPrefix(lines[end], "  ") {
 			end++
 		}
-		slices.Sort(lines[i+1 : end])
+		events := slices.Clone(lines[i+1 : end])
+		slices.Sort(events)
+		// The manager may record a sequence's phase event twice when two reconciles race
+		// (a Running event seen twice); the plugin prints what is recorded.
+		events = slices.Compact(events)
+		lines = append(append(lines[:i+1:i+1], events...), lines[end:]...)
 	}
 	return strings.Join(lines, "\n")
 }
