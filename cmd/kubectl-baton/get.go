@@ -49,6 +49,9 @@ func newGetCommand(o *options) *cobra.Command {
 				}
 				if o.output == "json" || o.output == "yaml" {
 					list.APIVersion, list.Kind = batonv1.GroupVersion.String(), "CommandSequenceList"
+					for i := range list.Items {
+						list.Items[i].TypeMeta = withTypeMeta(&list.Items[i]).TypeMeta
+					}
 					return printObject(o.out, o.output, &list)
 				}
 				items = list.Items

@@ -31,7 +31,7 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 // run runs the plugin with args and returns its exit code: 0 on success, 1 on an error or
-// a Failed sequence (watch, submit --wait), 2 on a usage error.
+// a Failed sequence (watch, submit --wait), 2 on a usage error, 130 when interrupted.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCommand(stdout, stderr)
 	root.SetArgs(args)
@@ -41,6 +41,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var ee *exitError
 	switch {
+	case ctx.Err() != nil:
+		// Interrupted (Ctrl-C): the shell's convention for SIGINT.
+		return 130
 	case errors.As(err, &ee):
 		if ee.msg != "" {
 			fmt.Fprintln(stderr, "error:", ee.msg)

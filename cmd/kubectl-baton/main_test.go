@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -109,6 +110,7 @@ steps:
 		r := kubectlBaton("get", "-n", ns, "-o", "json")
 		Expect(json.Unmarshal([]byte(r.stdout), &list)).To(Succeed())
 		Expect(list.Items).To(HaveLen(1))
+		Expect(list.Items[0].Kind).To(Equal("CommandSequence"))
 		Expect(list.Items[0].Status.Phase).To(Equal(batonv1.SequenceSucceeded))
 		r = kubectlBaton("get", "basic", "-n", ns, "-o", "yaml")
 		Expect(r.stdout).To(HavePrefix("apiVersion: kubescape.io/v1alpha1\nkind: CommandSequence\n"))
@@ -163,6 +165,14 @@ var _ = Describe("watch", func() {
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 		slices.Sort(lines) // the order in which the watch lists them is not the API's
 		expectGolden("watch-all", strings.Join(lines, "\n"))
+	})
+
+	It("exits 130 when interrupted", func() {
+		ns := namespace("ux-watch-interrupted")
+		ctx, cancel := context.WithTimeout(suiteCtx, 500*time.Millisecond)
+		defer cancel()
+		var stdout, stderr bytes.Buffer
+		Expect(run(ctx, []string{"--kubeconfig", kubeconfig, "watch", "never", "-n", ns}, &stdout, &stderr)).To(Equal(130))
 	})
 
 	It("waits for a sequence that does not exist yet", func() {

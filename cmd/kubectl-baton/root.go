@@ -55,7 +55,7 @@ CommandSequence's name, which is the sequence key when the key is a valid object
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	o.config.AddFlags(root.PersistentFlags())
 	root.PersistentFlags().BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "Sequences in every namespace (get, watch).")
-	root.PersistentFlags().StringVarP(&o.output, "output", "o", "", "Output format: json, yaml or wide (get); json or yaml (describe is text only, report, submit --dry-run).")
+	root.PersistentFlags().StringVarP(&o.output, "output", "o", "", "Output format: json|yaml|wide for get; json|yaml for report and submit --dry-run.")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"json", "yaml", "wide"}, cobra.ShellCompDirectiveNoFileComp))
 	root.AddCommand(
 		newGetCommand(o),
