@@ -42,8 +42,8 @@ verify-generated: ## Fail when `make generate manifests` would change a generate
 	 [ "$$before" = "$$($(GENERATED_SUM))" ] || { echo "generated files are not current: 'make generate manifests' failed or rewrote them; run it and commit the result" >&2; exit 1; }
 
 .PHONY: demo
-demo: ## Start a local control plane and the manager, run the example sequences, print their reports.
-	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/baton-local
+demo: ## Start a local control plane, the manager and a simulated operator, run the example sequences live, print their reports; KEEP=1 keeps it up until Ctrl-C.
+	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/baton-local $(if $(KEEP),-keep)
 
 .PHONY: test
 test: verify-generated vet build ## Everything CI runs: generated files current, vet, build, all tests on a real API server.

@@ -1,45 +1,67 @@
-// Command kubectl-baton is the kubectl plugin for baton sequences. For now it prints its
-// help and version; get, describe, report and watch come with the operator UX work.
+// Command kubectl-baton is the kubectl plugin for baton sequences: get, describe, report,
+// watch, submit, cancel and retry (DESIGN.md section 5). It takes kubectl's connection
+// flags (--kubeconfig, --context, -n, ...) through k8s.io/cli-runtime.
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/batonhq/baton/cmd/internal/version"
+	"os/signal"
+	"strings"
+	"syscall"
 )
 
-const usage = `kubectl baton — inspect baton sequences
-
-Usage:
-  kubectl baton version   print the plugin's version
-  kubectl baton help      print this help
-
-Until the plugin's other commands land, plain kubectl shows everything:
-  kubectl get cmdseq            sequences with phase, progress and current batch
-  kubectl get opcmd             commands with type, sequence, index, count and phase
-  kubectl get cmdseq NAME -o yaml   a finished sequence's report
-`
-
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stdout, usage)
+// exitError ends the plugin with a code of its own and, when msg is set, a message:
+// `watch` of a Failed sequence exits 1 after printing its progress.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// run runs the plugin with args and returns its exit code: 0 on success, 1 on an error or
+// a Failed sequence (watch, submit --wait), 2 on a usage error, 130 when interrupted.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCommand(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
 		return 0
 	}
-	switch args[0] {
-	case "version", "--version":
-		fmt.Fprintln(stdout, version.Version)
-		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "kubectl baton: unknown command %q\n\n%s", args[0], usage)
+	var ee *exitError
+	switch {
+	case ctx.Err() != nil:
+		// Interrupted (Ctrl-C): the shell's convention for SIGINT.
+		return 130
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "error:", ee.msg)
+		}
+		return ee.code
+	case isUsageError(err):
+		fmt.Fprintf(stderr, "error: %v\nSee 'kubectl baton --help'.\n", err)
 		return 2
+	default:
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
 	}
+}
+
+type usageError struct{ error }
+
+func isUsageError(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") ||
+		strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand flag")
 }

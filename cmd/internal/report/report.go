@@ -1,5 +1,7 @@
 // Package report prints a CommandSequence's report for people: a table of the members in
-// order, then each payload. The local runner prints it; the kubectl plugin will too.
+// order, then each error message. It also rebuilds a report from the commands that still
+// exist, for a stored report that had to drop members (report.complete: false). The local
+// runner and the kubectl plugin print with it.
 package report
 
 import (
@@ -13,6 +15,11 @@ import (
 
 // Print writes the sequence's outcome and its report to w.
 func Print(w io.Writer, seq *batonv1.CommandSequence) error {
+	return PrintReport(w, seq, seq.Status.Report)
+}
+
+// PrintReport writes the sequence's outcome and r, a report of it, to w.
+func PrintReport(w io.Writer, seq *batonv1.CommandSequence, r *batonv1.SequenceReport) error {
 	s := seq.Status
 	fmt.Fprintf(w, "sequence %s/%s: %s", seq.Namespace, seq.Name, s.Phase)
 	if s.Reason != "" {
@@ -20,31 +27,59 @@ func Print(w io.Writer, seq *batonv1.CommandSequence) error {
 	}
 	fmt.Fprintf(w, ", %s finished", s.Progress)
 	if s.StartedAt != nil && s.CompletedAt != nil {
-		fmt.Fprintf(w, " in %s", s.CompletedAt.Sub(s.StartedAt.Time).Round(time.Millisecond))
+		fmt.Fprintf(w, " in %s", Duration(s.CompletedAt.Sub(s.StartedAt.Time)))
 	}
 	fmt.Fprintln(w)
 	if s.Message != "" {
 		fmt.Fprintf(w, "  %s\n", s.Message)
 	}
-	if s.Report == nil {
+	if r == nil {
 		_, err := fmt.Fprintln(w, "no report yet: the sequence has not finished")
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nINDEX\tNAME\tTYPE\tPHASE\tREASON\tATTEMPTS\tDURATION\tPAYLOAD")
-	for _, m := range s.Report.Members {
+	for _, m := range r.Members {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", index(m.Index), m.Name, m.CommandType, m.Phase,
-			dash(m.Reason), m.Attempts, dash(m.Duration), payload(m))
+			dash(m.Reason), m.Attempts, memberDuration(m), payload(m))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, m := range s.Report.Members {
+	for _, m := range r.Members {
 		if m.Error != nil && m.Error.Message != "" {
 			fmt.Fprintf(w, "  %s: %s\n", m.Name, m.Error.Message)
 		}
 	}
 	return nil
+}
+
+// Duration prints d for people: "<1s" below the one-second precision of Kubernetes
+// timestamps (never "0s"), else rounded to the second.
+func Duration(d time.Duration) string {
+	if d < time.Second {
+		return "<1s"
+	}
+	return d.Round(time.Second).String()
+}
+
+// Between is Duration(to - from), or "-" when either is unknown.
+func Between(from, to *time.Time) string {
+	if from == nil || to == nil || to.Before(*from) {
+		return "-"
+	}
+	return Duration(to.Sub(*from))
+}
+
+func memberDuration(m batonv1.ReportMember) string {
+	if m.Duration == "" {
+		return "-"
+	}
+	d, err := time.ParseDuration(m.Duration)
+	if err != nil {
+		return m.Duration
+	}
+	return Duration(d)
 }
 
 func index(i *int) string {
@@ -72,4 +107,28 @@ func payload(m batonv1.ReportMember) string {
 		return fmt.Sprintf("(%d bytes elided, sha256 %s)", m.PayloadSize, m.PayloadSHA256[:12])
 	}
 	return "-"
+}
+
+// ProgressLine is one line of live progress for a sequence: its phase, finished/total,
+// the current batch while it runs, and the reason and failed member once it failed.
+func ProgressLine(seq *batonv1.CommandSequence) string {
+	s := seq.Status
+	phase := string(s.Phase)
+	if phase == "" {
+		phase = string(batonv1.CommandPending)
+	}
+	line := fmt.Sprintf("%s: %s", seq.Name, phase)
+	if s.Progress != "" {
+		line += " " + s.Progress
+	}
+	if s.CurrentBatch != nil && !s.Phase.Terminal() {
+		line += fmt.Sprintf(", batch %d", *s.CurrentBatch)
+	}
+	if s.Reason != "" {
+		line += " (" + s.Reason + ")"
+	}
+	if s.FailedMember != "" {
+		line += ", failed member " + s.FailedMember
+	}
+	return line
 }
