@@ -1,12 +1,9 @@
 package controllers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -65,14 +62,4 @@ func parseRequest(req reconcile.Request) (unit, bool) {
 
 func requestFor(namespace, index string) reconcile.Request {
 	return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: namespace, Name: index}}
-}
-
-// sequenceName is the CommandSequence's name: the key itself when it is a valid object
-// name, else a stable hash of it (a GUID with upper case letters, a key past 253 bytes).
-func sequenceName(key string) string {
-	if len(validation.IsDNS1123Subdomain(key)) == 0 {
-		return key
-	}
-	sum := sha256.Sum256([]byte(key))
-	return "seq-" + hex.EncodeToString(sum[:])[:20]
 }

@@ -21,7 +21,7 @@ func (r *SequenceReconciler) sequence(ctx context.Context, u unit) (*batonv1.Com
 		return nil, nil
 	}
 	seq := &batonv1.CommandSequence{}
-	err := r.client.Get(ctx, client.ObjectKey{Namespace: u.namespace, Name: sequenceName(u.key)}, seq)
+	err := r.client.Get(ctx, client.ObjectKey{Namespace: u.namespace, Name: batonv1.SequenceName(u.key)}, seq)
 	if err != nil {
 		return nil, client.IgnoreNotFound(fmt.Errorf("reading the sequence %s: %w", u.key, err))
 	}
@@ -35,7 +35,7 @@ func (r *SequenceReconciler) sequence(ctx context.Context, u unit) (*batonv1.Com
 func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *batonv1.CommandSequence, plan engine.Plan, now time.Time) (*batonv1.CommandSequence, time.Time, error) {
 	if seq == nil {
 		seq = &batonv1.CommandSequence{
-			ObjectMeta: metav1.ObjectMeta{Namespace: u.namespace, Name: sequenceName(u.key)},
+			ObjectMeta: metav1.ObjectMeta{Namespace: u.namespace, Name: batonv1.SequenceName(u.key)},
 			Spec:       batonv1.CommandSequenceSpec{Key: u.key},
 		}
 		if len(validation.IsValidLabelValue(u.key)) == 0 {

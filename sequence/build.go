@@ -1,8 +1,6 @@
 package sequence
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -149,15 +147,8 @@ func GateLabels(executor string) (string, error) {
 	return string(data), err
 }
 
-// Name is the name baton gives the CommandSequence of a key: the key itself when it is a
-// valid object name, else "seq-" and the first 20 hex digits of its sha256.
-func Name(key string) string {
-	if len(validation.IsDNS1123Subdomain(key)) == 0 {
-		return key
-	}
-	sum := sha256.Sum256([]byte(key))
-	return "seq-" + hex.EncodeToString(sum[:])[:20]
-}
+// Name is the name baton gives the CommandSequence of a key.
+func Name(key string) string { return batonv1.SequenceName(key) }
 
 func orDefault(s, def string) string {
 	if s == "" {
