@@ -134,6 +134,16 @@ func TestLeaseScope(t *testing.T) {
 		otherLease(t, "elsewhere", "team-h", time.Second)
 		holds(t, start(t, "team-g", "team-f"), "team-f,team-g")
 	})
+	t.Run("once elected, a manager stops on an overlapping live lease but not on its own", func(t *testing.T) {
+		otherLease(t, "baton-system", "team-j", time.Second)
+		if err := app.RecheckOnceElected(ctx, cfg, "baton-system", "other-manager", []string{"team-j"}); err != nil {
+			t.Errorf("the check of the lease's own holder = %v, want nil", err)
+		}
+		err := app.RecheckOnceElected(ctx, cfg, "baton-system", "late-manager", []string{"team-j", "team-k"})
+		if err == nil || !strings.Contains(err.Error(), "lease baton-system/other-manager") {
+			t.Errorf("the check of an overlapping manager = %v, want a refusal naming the other lease", err)
+		}
+	})
 	t.Run("leader election outside a pod needs the lease namespace", func(t *testing.T) {
 		opts := app.DefaultOptions()
 		opts.LeaderElect = true
