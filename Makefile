@@ -80,7 +80,7 @@ test-image: image ## Run the image's manager, hardened as config/manager says, a
 # Each fuzz target runs FUZZTIME; `go test -fuzz` takes one target of one package at a time.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := ./api/v1alpha1/fuzz:FuzzDurationUnmarshalJSON ./api/v1alpha1/fuzz:FuzzOperatorCommandArgs \
-	./engine:FuzzRetries ./engine:FuzzGateLabels ./engine:FuzzCompileExpression
+	./engine:FuzzDecide ./engine:FuzzRetries ./engine:FuzzGateLabels ./engine:FuzzCompileExpression
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target of baton's decoders for FUZZTIME each (seed corpora in testdata/fuzz).

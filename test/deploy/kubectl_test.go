@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"bytes"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,17 +12,11 @@ import (
 	"github.com/batonhq/baton/internal/localcluster"
 )
 
-// kubectl runs the kubectl built beside the control plane with stdin and returns stdout.
+// kubectl runs the kubectl built beside the control plane with stdin and returns stdout;
+// it fails the test on an error or on a warning from the API server (a PodSecurity
+// violation, a deprecated API, an unknown field).
 func kubectl(t *testing.T, env *envtest.Environment, kubeconfig string, stdin []byte, args ...string) []byte {
 	t.Helper()
-	out, err := runKubectl(env, kubeconfig, stdin, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func runKubectl(env *envtest.Environment, kubeconfig string, stdin []byte, args ...string) ([]byte, error) {
 	if kubeconfig != "" {
 		args = append([]string{"--kubeconfig", kubeconfig}, args...)
 	}
@@ -33,9 +26,12 @@ func runKubectl(env *envtest.Environment, kubeconfig string, stdin []byte, args 
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return out, fmt.Errorf("kubectl %s: %w\n%s%s", strings.Join(args, " "), err, out, stderr.Bytes())
+		t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.Bytes())
 	}
-	return out, nil
+	if bytes.Contains(stderr.Bytes(), []byte("Warning:")) {
+		t.Fatalf("kubectl %s warned:\n%s", strings.Join(args, " "), stderr.Bytes())
+	}
+	return out
 }
 
 // render is `kubectl kustomize` of a directory under config/ (or the repository).
