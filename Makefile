@@ -61,7 +61,8 @@ test: verify-generated vet build ## Everything CI runs: generated files current,
 podman: ## Install podman and runc with apt-get when missing.
 	@command -v podman >/dev/null && command -v runc >/dev/null || { \
 	  echo "installing podman and runc with apt-get" >&2; \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y podman runc; }
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y podman runc; } || { \
+	  echo "make: podman and runc are missing and apt-get could not install them; the image and its test need them" >&2; exit 1; }; }
 
 $(PODMAN_CONF):
 	@mkdir -p $(@D) && printf '[containers]\ndefault_ulimits = []\n' > $@
