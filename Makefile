@@ -5,6 +5,14 @@ CONTROLLER_GEN := go tool -modfile=hack/tools/go.mod controller-gen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GENERATED_SUM := cat api/v1alpha1/zz_generated.deepcopy.go config/crd/bases/*.yaml config/rbac/role.yaml 2>/dev/null | sha256sum
 LDFLAGS := -X github.com/batonhq/baton/cmd/internal/version.Version=$(VERSION)
+# The image (Dockerfile) copies bin/manager as make build leaves it: static, no cgo.
+GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)"
+IMAGE ?= localhost/baton:latest
+# podman on this kind of machine: runc (crun fails on its cgroups), host network, and no
+# default rlimits (the runtime may not set them here).
+PODMAN_CONF := $(CURDIR)/bin/containers.conf
+PODMAN := CONTAINERS_CONF=$(PODMAN_CONF) podman
+ENVTEST_ASSETS = $$(hack/envtest.sh | tail -n 1)
 
 .PHONY: help
 help: ## List the targets.
@@ -29,8 +37,8 @@ vet: ## go vet every package.
 
 .PHONY: build
 build: ## Build bin/manager and bin/kubectl-baton.
-	go build -ldflags "$(LDFLAGS)" -o bin/manager ./cmd/manager
-	go build -ldflags "$(LDFLAGS)" -o bin/kubectl-baton ./cmd/kubectl-baton
+	$(GOBUILD) -o bin/manager ./cmd/manager
+	$(GOBUILD) -o bin/kubectl-baton ./cmd/kubectl-baton
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl from Go modules (once); print their directory last.
@@ -47,4 +55,37 @@ demo: ## Start a local control plane, the manager and a simulated operator, run 
 
 .PHONY: test
 test: verify-generated vet build ## Everything CI runs: generated files current, vet, build, all tests on a real API server.
-	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go test ./... -count=1 -timeout 20m
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -count=1 -timeout 20m
+
+.PHONY: podman
+podman: ## Install podman and runc with apt-get when missing.
+	@command -v podman >/dev/null && command -v runc >/dev/null || { \
+	  echo "installing podman and runc with apt-get" >&2; \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y podman runc; } || { \
+	  echo "make: podman and runc are missing and apt-get could not install them; the image and its test need them" >&2; exit 1; }; }
+
+$(PODMAN_CONF):
+	@mkdir -p $(@D) && printf '[containers]\ndefault_ulimits = []\n' > $@
+
+.PHONY: image
+image: build podman $(PODMAN_CONF) ## Build the manager image $(IMAGE) (FROM scratch) with podman, from bin/manager.
+	cp /etc/ssl/certs/ca-certificates.crt bin/ca-certificates.crt
+	$(PODMAN) build --runtime runc --network host -t $(IMAGE) .
+
+.PHONY: test-image
+test-image: image ## Run the image's manager, hardened as config/manager says, against a local control plane.
+	go vet -tags image ./test/deploy/
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" IMAGE=$(IMAGE) CONTAINERS_CONF=$(PODMAN_CONF) \
+	  go test -tags image ./test/deploy/ -run '^TestImage$$' -count=1 -v -timeout 10m
+
+# Each fuzz target runs FUZZTIME; `go test -fuzz` takes one target of one package at a time.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./api/v1alpha1/fuzz:FuzzDurationUnmarshalJSON ./api/v1alpha1/fuzz:FuzzOperatorCommandArgs \
+	./engine:FuzzDecide ./engine:FuzzRetries ./engine:FuzzGateLabels ./engine:FuzzCompileExpression
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target of baton's decoders for FUZZTIME each (seed corpora in testdata/fuzz).
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+	  go test "$${t%%:*}" -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME); \
+	done

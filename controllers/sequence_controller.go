@@ -61,12 +61,11 @@ func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRe
 	}
 }
 
-// +kubebuilder:rbac:groups=kubescape.io,resources=operatorcommands,verbs=get;list;watch;patch;update;delete
-// +kubebuilder:rbac:groups=kubescape.io,resources=operatorcommands/status,verbs=get;patch;update
-// +kubebuilder:rbac:groups=kubescape.io,resources=commandsequences,verbs=get;list;watch;create;patch;update;delete
-// +kubebuilder:rbac:groups=kubescape.io,resources=commandsequences/status,verbs=get;patch;update
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch;update
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=kubescape.io,resources=operatorcommands,verbs=get;list;watch;patch;delete
+// +kubebuilder:rbac:groups=kubescape.io,resources=operatorcommands/status,verbs=patch
+// +kubebuilder:rbac:groups=kubescape.io,resources=commandsequences,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=kubescape.io,resources=commandsequences/status,verbs=patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the controller, its cache index, its watches and the runner
 // of in-process steps.

@@ -38,6 +38,7 @@ type Options struct {
 	MetricsBindAddress      string
 	HealthProbeBindAddress  string
 	LeaderElect             bool
+	LeaderElectionNamespace string
 	Namespaces              []string
 	DefaultTTL              time.Duration
 	AssemblyTimeout         time.Duration
@@ -77,6 +78,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, `Address the Prometheus metrics endpoint binds to; "0" disables it.`)
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, `Address the healthz and readyz probes bind to; "0" disables them.`)
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader so that only one manager acts at a time.")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader-election lease. Default: the pod's namespace.")
 	fs.Func("namespace", "Namespace to watch; repeat or comma-separate for several. Default: all.", func(v string) error {
 		o.Namespaces = append(o.Namespaces, splitList(v)...)
 		return nil
@@ -178,7 +180,8 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 	if err != nil {
 		return err
 	}
-	mgr, err := ctrl.NewManager(clientConfig(cfg, opts), ctrl.Options{
+	cfg = clientConfig(cfg, opts)
+	mgrOpts := ctrl.Options{
 		Scheme: scheme,
 		Cache: cache.Options{
 			DefaultNamespaces: namespaces(opts.Namespaces),
@@ -189,9 +192,28 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
 		LeaderElection:         opts.LeaderElect,
 		LeaderElectionID:       leaderElectionID(opts.Namespaces),
-	})
+	}
+	var lease *scopeLease
+	if opts.LeaderElect {
+		if mgrOpts.LeaderElectionNamespace, err = electionNamespace(opts.LeaderElectionNamespace); err != nil {
+			return err
+		}
+		lease, err = newScopeLease(cfg, mgrOpts.LeaderElectionNamespace, mgrOpts.LeaderElectionID, opts.Namespaces, log)
+		if err != nil {
+			return err
+		}
+		if err := lease.claimScope(ctx); err != nil {
+			return err
+		}
+	}
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if lease != nil {
+		if err := mgr.Add(recheck{lease}); err != nil {
+			return fmt.Errorf("adding the scope check: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)

@@ -16,6 +16,7 @@ func TestFlags(t *testing.T) {
 		"--namespace=team-a,team-b", "--namespace", "team-c",
 		"--http-allow=*.example.com", "--http-allow", " 127.0.0.1 ,",
 		"--default-ttl=90s", "--finished-retention=1h", "--max-concurrent-steps=3",
+		"--leader-election-namespace=baton-system",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -24,6 +25,7 @@ func TestFlags(t *testing.T) {
 	want.Namespaces = []string{"team-a", "team-b", "team-c"}
 	want.HTTPAllow = []string{"*.example.com", "127.0.0.1"}
 	want.DefaultTTL, want.FinishedRetention, want.MaxConcurrentSteps = 90*time.Second, time.Hour, 3
+	want.LeaderElectionNamespace = "baton-system"
 	if diff := cmp.Diff(want, opts); diff != "" {
 		t.Errorf("parsed options differ (-want +got):\n%s", diff)
 	}
