@@ -27,8 +27,13 @@
 //     (TooManyCommands); a member without commandIndex (MissingIndex); still incomplete at
 //     the assembly deadline (Incomplete); or the sequence already finished and this member
 //     came late (it inherits the sequence's failure, else TooManyCommands).
-//  4. Its TTL passed (creationTimestamp + spec.ttl, or + DefaultTTL where spec.ttl is 0; no
-//     TTL when both are 0): Expired, completedAt now, the message naming the deadline.
+//  4. Root cause wins: its batch is closed by a blocking failure in an earlier batch that
+//     happened at or before its own deadline (an expired predecessor failed at its
+//     deadline, any other at its completedAt), and no executor holds it: Skipped,
+//     PredecessorFailed, naming the culprit, even when both deadlines pass in the same
+//     instant. Otherwise, its TTL passed (creationTimestamp + spec.ttl, or + DefaultTTL
+//     where spec.ttl is 0; no TTL when both are 0): Expired, completedAt now, the message
+//     naming the deadline.
 //  5. It is external (no in-process handler) and already carries kubescape.io/gate=open:
 //     baton writes nothing to it — no phase, no label — until it completes or expires,
 //     because the Kubescape operator drops a command whose last event is not ADDED.
@@ -36,18 +41,22 @@
 //     Skipped, PredecessorFailed, the message naming the culprit, unless an executor holds
 //     it (in flight, or an external command that started), which then finishes. A held
 //     external member (annotation kubescape.io/gate-labels) still gated ExternalMaxAge
-//     after its creation fails with ExecutorCutoff: its executor would skip it unseen. An
+//     after its creation, less ExecutorCutoffMargin (the executor's 5 s debounce and clock
+//     skew), fails with ExecutorCutoff: its executor would skip it unseen. An
 //     external sequence member carrying a routing label (kubescape.io/app-name,
 //     kubescape.io/node-name) is visible to its executor already: Warning Ungated on it and
-//     the sequence, no write. Otherwise it waits in Pending (the phase is written once).
+//     the sequence, no write. Otherwise it waits in Pending; nothing writes Pending (a
+//     missing phase reads as Pending, and the CRD's schema shows it).
 //  7. Its batch is open and it is Pending: its kubescape.io/when condition is evaluated
 //     (false: Skipped, ConditionFalse; not a bool, too long, too big, failing: Failed,
-//     InvalidCondition). Then an in-process member gets ActionRun (phase Ready, Deadline
-//     its TTL, MaxAttempts 1 + kubescape.io/retries; an invalid retries value fails it with
-//     InvalidRetries); an external member gets ActionOpenGate: phase Ready written first,
+//     InvalidCondition). Then an in-process member gets ActionRun (claimed at once: its
+//     planned status, phase Ready, is written only if it must wait for a slot; Deadline its
+//     TTL, MaxAttempts 1 + kubescape.io/retries; an invalid retries value fails it with
+//     InvalidRetries) unless this process already holds it (Held: queued for a slot), which
+//     is not planned again; an external member gets ActionOpenGate: phase Ready written first,
 //     then, as the last write, one metadata patch adding kubescape.io/gate=open and the
 //     held labels (malformed ones fail it with InvalidGateLabels; a held member opening
-//     ExternalMaxAge or more after its creation fails with ExecutorCutoff). An external
+//     past its cutoff fails with ExecutorCutoff). An external
 //     member carrying a routing label is never written to: its executor already has it.
 //  8. Its batch is open and it is Ready or Running: an in-process one that no executor holds
 //     (InFlight false) is run (again) if Ready, re-run if Running and idempotent (at most
@@ -63,6 +72,11 @@
 // outcomes, so a skip or failure decided now already counts for the next batch: applying a
 // plan and deciding again at the same instant yields no further action.
 //
+// A cancelled sequence (Snapshot.Cancelled: the CommandSequence carries kubescape.io/cancel
+// "true") is broken like one whose assembly failed, with phase Skipped and reason
+// Cancelled: every member no executor holds is Skipped, Cancelled; the caller cancels the
+// handlers it runs.
+//
 // A command without commandCount, alone in its snapshot, is standalone: assembled at once,
 // it runs subject to its TTL, and an external one carrying routing labels is simply left to
 // its executor.
@@ -74,12 +88,17 @@
 // Succeeded when every member is terminal and none blocked (a continue-on-failure failure
 // does not), else Failed with the reason of the broken assembly or of the first blocking
 // member in (index, name) order (its error.reason, else its phase). A terminal status is
-// never rewritten. The status carries progress "finished/commandCount", counts,
+// never rewritten. A sequence whose commands all vanished before it finished fails with
+// CommandsDeleted, its report keeping the counters by phase in omitted. The status carries progress "finished/commandCount", counts,
 // currentBatch (the last batch opened), startedAt (kept once set), completedAt, failedMember
 // (set as soon as a blocking failure is known), the conditions Assembled and Succeeded
 // (Tekton style: Unknown while running), and, once terminal, the report: every member in
-// (index, name) order, JSON payloads inline and others base64, the largest payloads
-// replaced by size and sha256 past ReportMaxBytes.
+// (index, name) order, JSON payloads inline and others base64, error messages clipped to
+// 256 bytes, bounded by ReportMaxBytes as serialised: past it the largest payloads are
+// replaced by size and sha256, then, if the lines alone do not fit, it keeps the members
+// with an error of their own, then the first and the last, drops the rest and counts them
+// by phase in omitted (complete: false). TestReportBound checks 10, 10,000 and 100,000
+// members.
 //
 // # State machines
 //
