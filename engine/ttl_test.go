@@ -17,6 +17,12 @@ func TestDecideTTL(t *testing.T) {
 		return seqOutcome{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonExpired, Progress: "1/1", FailedMember: member,
 			Message: "command " + member + " expired (Expired): " + msg}
 	}
+	// A predecessor whose executor reported failure Boom at +3s, as the engine records it.
+	boomRecorded := outcome{Action: ActionSetStatus, Phase: batonv1.CommandFailed, Recorded: batonv1.CommandFailed, Reason: "Boom",
+		Message: "Failed by its executor: Boom: ", Events: []Event{{Warning: true, Reason: "Boom", Message: "Failed by its executor: Boom: "}}}
+	seqBoom := seqOutcome{Phase: batonv1.SequenceFailed, Reason: "Boom", Progress: "2/2", CurrentBatch: ptr(0),
+		FailedMember: "a", Message: "command a failed (Boom)"}
+	eventsBoom := []Event{{Warning: true, Reason: "Boom", Message: "command a failed (Boom)"}}
 	runDecideCases(t, map[string]decideCase{
 		"a waiting command expires at its TTL": {
 			snap: snap(MakeMember("a").Seq(0, 2).TTL(time.Minute), MakeMember("b").Seq(1, 2).TTL(time.Hour)),
@@ -50,14 +56,12 @@ func TestDecideTTL(t *testing.T) {
 				MakeMember("b").Seq(1, 2).TTL(3*time.Second)),
 			now: at(5 * time.Second),
 			want: result{
-				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: "Boom", Progress: "2/2", CurrentBatch: ptr(0),
-					FailedMember: "a", Message: "command a failed (Boom)"},
+				Sequence: seqBoom,
 				Members: map[string]outcome{
-					"a": {Action: ActionSetStatus, Phase: batonv1.CommandFailed, Recorded: batonv1.CommandFailed, Reason: "Boom",
-						Message: "Failed by its executor: Boom: ", Events: []Event{{Warning: true, Reason: "Boom", Message: "Failed by its executor: Boom: "}}},
+					"a": boomRecorded,
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, "command a failed (Boom)"),
 				},
-				Events: []Event{{Warning: true, Reason: "Boom", Message: "command a failed (Boom)"}},
+				Events: eventsBoom,
 			},
 		},
 		"a successor whose own deadline came before its predecessor's failure expires": {
@@ -65,14 +69,12 @@ func TestDecideTTL(t *testing.T) {
 				MakeMember("b").Seq(1, 2).TTL(2*time.Second)),
 			now: at(5 * time.Second),
 			want: result{
-				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: "Boom", Progress: "2/2", CurrentBatch: ptr(0),
-					FailedMember: "a", Message: "command a failed (Boom)"},
+				Sequence: seqBoom,
 				Members: map[string]outcome{
-					"a": {Action: ActionSetStatus, Phase: batonv1.CommandFailed, Recorded: batonv1.CommandFailed, Reason: "Boom",
-						Message: "Failed by its executor: Boom: ", Events: []Event{{Warning: true, Reason: "Boom", Message: "Failed by its executor: Boom: "}}},
+					"a": boomRecorded,
 					"b": finished(batonv1.CommandExpired, batonv1.ReasonExpired, "TTL 2s from creation passed at 2026-03-01T12:00:02Z"),
 				},
-				Events: []Event{{Warning: true, Reason: "Boom", Message: "command a failed (Boom)"}},
+				Events: eventsBoom,
 			},
 		},
 		"DefaultTTL applies where the TTL is 0, and wakes the caller": {
