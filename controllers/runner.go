@@ -66,6 +66,11 @@ var (
 	errCommandGone = errors.New("command deleted")
 )
 
+// slotGrace is how long a member waits for a concurrency slot before it is written Ready:
+// a member that must wait for a free slot shows it, one that gets one at once costs no
+// write.
+const slotGrace = 100 * time.Millisecond
+
 // abandonGrace is how long a handler may take to return once its context ended before the
 // runner stops waiting for it.
 const abandonGrace = 250 * time.Millisecond
@@ -212,10 +217,15 @@ func withDeadline(parent context.Context, deadline time.Time) (context.Context, 
 // acquire takes a concurrency slot. When none is free it first writes the planned Ready
 // status, then waits; it gives up when ctx ends or that write fails.
 func (r *runner) acquire(ctx context.Context, cmd *batonv1.OperatorCommand, plan engine.MemberPlan, u unit) bool {
+	// A slot freed within slotGrace is not worth a Ready write: slots turn over fast.
+	grace := time.NewTimer(slotGrace)
+	defer grace.Stop()
 	select {
 	case r.sem <- struct{}{}:
 		return true
-	default:
+	case <-grace.C:
+	case <-ctx.Done():
+		return false
 	}
 	from := cmd.Status.Phase
 	if _, err := r.writer.write(ctx, cmd, plan.Status); err != nil {

@@ -49,13 +49,23 @@ func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *bato
 	}
 	due, err := r.writeSequenceStatus(ctx, u, seq, plan.Status, now)
 	if err != nil {
-		// Not recorded either: a status lost to a stale cache describes nothing that happened.
 		return nil, time.Time{}, err
 	}
 	for _, e := range plan.Events {
-		r.events.sequence(u, seq, e)
+		// A phase change is recorded with the status that says so: until it is written it
+		// describes nothing that happened, and the next plan says it again.
+		if due.IsZero() || !isPhaseEvent(e, &plan.Status) {
+			r.events.sequence(u, seq, e)
+		}
 	}
 	return seq, due, nil
+}
+
+// isPhaseEvent reports whether e is the event of the sequence's phase change to st: it
+// carries the status message, and the phase or, for a failure, its reason.
+func isPhaseEvent(e engine.Event, st *batonv1.CommandSequenceStatus) bool {
+	return e.Message == st.Message &&
+		(e.Reason == string(st.Phase) || st.Phase == batonv1.SequenceFailed && e.Reason == st.Reason)
 }
 
 // writeSequenceStatus writes want unless it changes nothing or is progress that may wait;
@@ -65,8 +75,9 @@ func (r *SequenceReconciler) writeSequenceStatus(ctx context.Context, u unit, se
 	if equality.Semantic.DeepEqual(seq.Status, want) {
 		return time.Time{}, nil
 	}
-	// Progress, or the Assembling a new sequence starts in: it may wait.
-	if want.Phase == seq.Status.Phase || seq.Status.Phase == "" && want.Phase == batonv1.SequenceAssembling {
+	// Anything but the final write may wait: progress, and the phases a running sequence
+	// passes through (Assembling, Running), which it reports at most a second late.
+	if !want.Phase.Terminal() {
 		if due := r.progress.due(u, now); due.After(now) {
 			return due, nil // written with the next write, at most progressInterval late
 		}
