@@ -68,43 +68,21 @@ func (l *reportLine) size() int64 { return l.base + l.payload }
 func (l *reportLine) member() batonv1.ReportMember {
 	rm := l.rm
 	p := l.ms.plan.Status.Payload
-	switch {
-	case len(p) == 0:
-	case l.elided:
+	if l.elided {
 		sum := sha256.Sum256(p)
 		rm.PayloadSize = int64(len(p))
 		rm.PayloadSHA256 = hex.EncodeToString(sum[:])
-	case json.Valid(p):
-		rm.Payload = &apiextensionsv1.JSON{Raw: p}
-	default:
-		rm.PayloadBase64 = p
+	} else {
+		inlinePayload(&rm, p)
 	}
 	return rm
 }
 
 func newReportLine(ms *memberState) reportLine {
 	st := &ms.plan.Status
-	rm := batonv1.ReportMember{
-		Name:        ms.m.Name,
-		CommandType: ms.m.CommandType,
-		Phase:       ms.plan.Phase,
-		Attempts:    st.Attempts,
-		Executer:    st.Executer,
-		StartedAt:   st.StartedAt.DeepCopy(),
-		CompletedAt: st.CompletedAt.DeepCopy(),
-	}
-	if ms.m.Index != nil {
-		idx := *ms.m.Index
-		rm.Index = &idx
-	}
-	if st.Error != nil {
-		e := *st.Error
-		e.Message = clipTo(e.Message, maxReportError)
-		rm.Error = &e
-		rm.Reason = e.Reason
-	}
-	if st.StartedAt != nil && st.CompletedAt != nil && !st.CompletedAt.Before(st.StartedAt) {
-		rm.Duration = st.CompletedAt.Sub(st.StartedAt.Time).String()
+	rm := baseLine(ms.m, ms.plan.Phase, st)
+	if rm.Error != nil {
+		rm.Error.Message = clipTo(rm.Error.Message, maxReportError)
 	}
 	l := reportLine{rm: rm, ms: ms}
 	if data, err := json.Marshal(&rm); err == nil {
@@ -114,6 +92,53 @@ func newReportLine(ms *memberState) reportLine {
 		l.payload = payloadFieldSize(p)
 	}
 	return l
+}
+
+// ReportLine is the report line of member m in phase with status st, whole: the error
+// message unclipped and the payload inline, JSON as it is, anything else base64. The report
+// Decide writes is built from the same line, with the message clipped and payloads elided
+// as its bound requires.
+func ReportLine(m *Member, phase batonv1.CommandPhase, st *batonv1.OperatorCommandStatus) batonv1.ReportMember {
+	rm := baseLine(m, phase, st)
+	inlinePayload(&rm, st.Payload)
+	return rm
+}
+
+// baseLine is a report line without its payload.
+func baseLine(m *Member, phase batonv1.CommandPhase, st *batonv1.OperatorCommandStatus) batonv1.ReportMember {
+	rm := batonv1.ReportMember{
+		Name:        m.Name,
+		CommandType: m.CommandType,
+		Phase:       phase,
+		Attempts:    st.Attempts,
+		Executer:    st.Executer,
+		StartedAt:   st.StartedAt.DeepCopy(),
+		CompletedAt: st.CompletedAt.DeepCopy(),
+	}
+	if m.Index != nil {
+		idx := *m.Index
+		rm.Index = &idx
+	}
+	if st.Error != nil {
+		e := *st.Error
+		rm.Error = &e
+		rm.Reason = e.Reason
+	}
+	if st.StartedAt != nil && st.CompletedAt != nil && !st.CompletedAt.Before(st.StartedAt) {
+		rm.Duration = st.CompletedAt.Sub(st.StartedAt.Time).String()
+	}
+	return rm
+}
+
+// inlinePayload sets the payload of a line: JSON inline, anything else base64.
+func inlinePayload(rm *batonv1.ReportMember, p []byte) {
+	switch {
+	case len(p) == 0:
+	case json.Valid(p):
+		rm.Payload = &apiextensionsv1.JSON{Raw: p}
+	default:
+		rm.PayloadBase64 = p
+	}
 }
 
 // payloadFieldSize is the size of the payload field as serialised: inline JSON, or quoted

@@ -35,6 +35,5 @@ var _ = BeforeSuite(func() {
 	cluster, err = localcluster.Start(suiteCtx, steps.NewRegistry())
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(cluster.Stop)
-	k8s, err = client.NewWithWatch(cluster.Config, client.Options{Scheme: localcluster.Scheme()})
-	Expect(err).NotTo(HaveOccurred())
+	k8s = cluster.Client
 })

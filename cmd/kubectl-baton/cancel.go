@@ -10,10 +10,8 @@ import (
 	"github.com/batonhq/baton/sequence"
 )
 
-type clientWithWatch = client.WithWatch
-
 func newCancelCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+	return o.onSequence(&cobra.Command{
 		Use:   "cancel SEQ",
 		Short: "Cancel a sequence: members not yet started are Skipped, running handlers cancelled",
 		Long: `Cancel a sequence by setting the annotation kubescape.io/cancel: "true" on its
@@ -21,34 +19,20 @@ CommandSequence (plain kubectl annotate does the same). baton then completes the
 not yet started as Skipped with reason Cancelled, cancels the context of running in-process
 handlers (they end Failed, reason Cancelled), and ends the sequence Failed with reason
 Cancelled. A command already handed to an external executor is not recalled.`,
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: o.completeSequences,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.checkOutput(); err != nil {
-				return err
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ns, err := o.namespace()
-			if err != nil {
-				return err
-			}
-			seq, err := sequence.Get(cmd.Context(), c, ns, args[0])
-			if err != nil {
-				return err
-			}
-			if seq.Status.Phase.Terminal() {
-				return fmt.Errorf("sequence %s/%s has already finished: %s", ns, seq.Name, seq.Status.Phase)
-			}
-			patch := client.RawPatch(client.Merge.Type(),
-				fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"true"}}}`, batonv1.AnnotationCancel))
-			if err := c.Patch(cmd.Context(), seq, patch); err != nil {
-				return fmt.Errorf("annotating sequence %s/%s: %w", ns, seq.Name, err)
-			}
-			fmt.Fprintf(o.out, "commandsequence/%s cancel requested\n", seq.Name)
-			return nil
-		},
-	}
+	}, nil, func(cmd *cobra.Command, args []string, c client.WithWatch, ns string) error {
+		seq, err := sequence.Get(cmd.Context(), c, ns, args[0])
+		if err != nil {
+			return err
+		}
+		if seq.Status.Phase.Terminal() {
+			return fmt.Errorf("sequence %s/%s has already finished: %s", ns, seq.Name, seq.Status.Phase)
+		}
+		patch := client.RawPatch(client.Merge.Type(),
+			fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"true"}}}`, batonv1.AnnotationCancel))
+		if err := c.Patch(cmd.Context(), seq, patch); err != nil {
+			return fmt.Errorf("annotating sequence %s/%s: %w", ns, seq.Name, err)
+		}
+		fmt.Fprintf(o.out, "commandsequence/%s cancel requested\n", seq.Name)
+		return nil
+	})
 }

@@ -21,41 +21,27 @@ import (
 const maxEvents = 30
 
 func newDescribeCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+	return o.onSequence(&cobra.Command{
 		Use:   "describe SEQ",
 		Short: "Show a sequence as a tree of batches and members, and its recent Events",
 		Long: `Show a sequence: its status, a tree of its batches and members (phase, reason,
 executer, duration, attempts, error), and the recent Events of the sequence and of its
 members. Members are read from the commands that still exist, else from the report.`,
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: o.completeSequences,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.checkOutput(); err != nil {
-				return err
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ns, err := o.namespace()
-			if err != nil {
-				return err
-			}
-			seq, err := sequence.Get(cmd.Context(), c, ns, args[0])
-			if err != nil {
-				return err
-			}
-			cmds, err := sequence.Members(cmd.Context(), c, ns, seq.Spec.Key)
-			if err != nil {
-				return err
-			}
-			events, err := sequenceEvents(cmd.Context(), c, seq, cmds)
-			if err != nil {
-				return err
-			}
-			return o.describe(seq, cmds, events)
-		},
-	}
+	}, nil, func(cmd *cobra.Command, args []string, c client.WithWatch, ns string) error {
+		seq, err := sequence.Get(cmd.Context(), c, ns, args[0])
+		if err != nil {
+			return err
+		}
+		cmds, err := sequence.Members(cmd.Context(), c, ns, seq.Spec.Key)
+		if err != nil {
+			return err
+		}
+		events, err := sequenceEvents(cmd.Context(), c, seq, cmds)
+		if err != nil {
+			return err
+		}
+		return o.describe(seq, cmds, events)
+	})
 }
 
 func (o *options) describe(seq *batonv1.CommandSequence, cmds []batonv1.OperatorCommand, events []eventsv1.Event) error {

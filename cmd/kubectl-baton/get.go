@@ -12,61 +12,44 @@ import (
 )
 
 func newGetCommand(o *options) *cobra.Command {
-	return &cobra.Command{
-		Use:               "get [SEQ]",
-		Short:             "List sequences: phase, progress, current batch, failed member, age",
-		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: o.completeSequences,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.checkOutput("json", "yaml", "wide"); err != nil {
-				return err
-			}
-			c, err := o.client()
+	return o.onSequences(&cobra.Command{
+		Use:   "get [SEQ]",
+		Short: "List sequences: phase, progress, current batch, failed member, age",
+	}, []string{"json", "yaml", "wide"}, func(cmd *cobra.Command, args []string, c client.WithWatch, ns string) error {
+		var items []batonv1.CommandSequence
+		if len(args) == 1 {
+			seq, err := sequence.Get(cmd.Context(), c, ns, args[0])
 			if err != nil {
 				return err
 			}
-			ns, err := o.scope()
-			if err != nil {
-				return err
+			if o.output == "json" || o.output == "yaml" {
+				return printObject(o.out, o.output, withTypeMeta(seq))
 			}
-			var items []batonv1.CommandSequence
-			if len(args) == 1 {
-				if ns == "" {
-					return usageError{fmt.Errorf("a sequence name cannot be combined with --all-namespaces")}
+			items = []batonv1.CommandSequence{*seq}
+		} else {
+			var list batonv1.CommandSequenceList
+			if err := c.List(cmd.Context(), &list, client.InNamespace(ns)); err != nil {
+				return fmt.Errorf("listing sequences: %w", err)
+			}
+			if o.output == "json" || o.output == "yaml" {
+				list.APIVersion, list.Kind = batonv1.GroupVersion.String(), "CommandSequenceList"
+				for i := range list.Items {
+					list.Items[i].TypeMeta = withTypeMeta(&list.Items[i]).TypeMeta
 				}
-				seq, err := sequence.Get(cmd.Context(), c, ns, args[0])
-				if err != nil {
-					return err
-				}
-				if o.output == "json" || o.output == "yaml" {
-					return printObject(o.out, o.output, withTypeMeta(seq))
-				}
-				items = []batonv1.CommandSequence{*seq}
+				return printObject(o.out, o.output, &list)
+			}
+			items = list.Items
+		}
+		if len(items) == 0 {
+			if ns == "" {
+				fmt.Fprintln(o.errOut, "No sequences found.")
 			} else {
-				var list batonv1.CommandSequenceList
-				if err := c.List(cmd.Context(), &list, client.InNamespace(ns)); err != nil {
-					return fmt.Errorf("listing sequences: %w", err)
-				}
-				if o.output == "json" || o.output == "yaml" {
-					list.APIVersion, list.Kind = batonv1.GroupVersion.String(), "CommandSequenceList"
-					for i := range list.Items {
-						list.Items[i].TypeMeta = withTypeMeta(&list.Items[i]).TypeMeta
-					}
-					return printObject(o.out, o.output, &list)
-				}
-				items = list.Items
+				fmt.Fprintf(o.errOut, "No sequences found in %s namespace.\n", ns)
 			}
-			if len(items) == 0 {
-				if ns == "" {
-					fmt.Fprintln(o.errOut, "No sequences found.")
-				} else {
-					fmt.Fprintf(o.errOut, "No sequences found in %s namespace.\n", ns)
-				}
-				return nil
-			}
-			return o.printSequences(items, ns == "")
-		},
-	}
+			return nil
+		}
+		return o.printSequences(items, ns == "")
+	})
 }
 
 // printSequences prints the table of `get`: NAME, PHASE, PROGRESS, CURRENT, FAILED, AGE;

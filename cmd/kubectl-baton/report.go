@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/cmd/internal/report"
@@ -12,7 +13,7 @@ import (
 
 func newReportCommand(o *options) *cobra.Command {
 	var stored bool
-	cmd := &cobra.Command{
+	cmd := o.onSequence(&cobra.Command{
 		Use:   "report SEQ",
 		Short: "Print a finished sequence's report as a table, or as stored with -o json|yaml",
 		Long: `Print a finished sequence's report: a table of every member in order, or with -o json
@@ -21,43 +22,29 @@ func newReportCommand(o *options) *cobra.Command {
 A report bounded by the manager's --report-max-bytes may have dropped members
 (report.complete: false). The report is then rebuilt from the commands that still exist,
 and a note on stderr says so; --stored prints the stored one as it is.`,
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: o.completeSequences,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.checkOutput("json", "yaml"); err != nil {
-				return err
-			}
-			c, err := o.client()
+	}, []string{"json", "yaml"}, func(cmd *cobra.Command, args []string, c client.WithWatch, ns string) error {
+		seq, err := sequence.Get(cmd.Context(), c, ns, args[0])
+		if err != nil {
+			return err
+		}
+		r := seq.Status.Report
+		if r == nil {
+			return fmt.Errorf("sequence %s/%s has no report yet: it is %s", ns, seq.Name, orPhase(seq.Status.Phase))
+		}
+		if !r.Complete && !stored {
+			cmds, err := sequence.Members(cmd.Context(), c, ns, seq.Spec.Key)
 			if err != nil {
 				return err
 			}
-			ns, err := o.namespace()
-			if err != nil {
-				return err
-			}
-			seq, err := sequence.Get(cmd.Context(), c, ns, args[0])
-			if err != nil {
-				return err
-			}
-			r := seq.Status.Report
-			if r == nil {
-				return fmt.Errorf("sequence %s/%s has no report yet: it is %s", ns, seq.Name, orPhase(seq.Status.Phase))
-			}
-			if !r.Complete && !stored {
-				cmds, err := sequence.Members(cmd.Context(), c, ns, seq.Spec.Key)
-				if err != nil {
-					return err
-				}
-				r = report.Rebuild(r, cmds)
-				fmt.Fprintf(o.errOut, "note: the stored report of %s is incomplete (%s); rebuilt from the %d commands that still exist%s\n",
-					seq.Name, omitted(seq.Status.Report), len(cmds), stillIncomplete(r))
-			}
-			if o.output != "" {
-				return printObject(o.out, o.output, r)
-			}
-			return report.PrintReport(o.out, seq, r)
-		},
-	}
+			r = report.Rebuild(r, cmds)
+			fmt.Fprintf(o.errOut, "note: the stored report of %s is incomplete (%s); rebuilt from the %d commands that still exist%s\n",
+				seq.Name, omitted(seq.Status.Report), len(cmds), stillIncomplete(r))
+		}
+		if o.output != "" {
+			return printObject(o.out, o.output, r)
+		}
+		return report.PrintReport(o.out, seq, r)
+	})
 	cmd.Flags().BoolVar(&stored, "stored", false, "Print the stored report even when it is incomplete.")
 	return cmd
 }

@@ -5,13 +5,14 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/batonhq/baton/sequence"
 )
 
 func newRetryCommand(o *options) *cobra.Command {
 	var wait bool
-	cmd := &cobra.Command{
+	cmd := o.onSequence(&cobra.Command{
 		Use:   "retry SEQ",
 		Short: "Run a failed sequence again from its failed member, as SEQ-retry-N",
 		Long: `Make a new sequence SEQ-retry-N from a Failed one: the failed member and every later one
@@ -21,33 +22,19 @@ succeeded runs again. Every member is named <name>-retry-N and carries the annot
 kubescape.io/retry-of: SEQ; quoted member names in kubescape.io/when conditions are
 rewritten to the new names. The copies, with their completed status, are written before
 the other members, so the new sequence assembles only once they read as done.`,
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: o.completeSequences,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.checkOutput(); err != nil {
-				return err
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ns, err := o.namespace()
-			if err != nil {
-				return err
-			}
-			res, err := sequence.Retry(cmd.Context(), c, ns, args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(o.out, "sequence %s created from %s\n", res.Key, args[0])
-			fmt.Fprintf(o.out, "  copied as finished: %s\n", list(res.Copied))
-			fmt.Fprintf(o.out, "  to run again:       %s\n", list(res.Rerun))
-			if !wait {
-				return nil
-			}
-			return o.waitAndReport(cmd, c, ns, res.Key)
-		},
-	}
+	}, nil, func(cmd *cobra.Command, args []string, c client.WithWatch, ns string) error {
+		res, err := sequence.Retry(cmd.Context(), c, ns, args[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.out, "sequence %s created from %s\n", res.Key, args[0])
+		fmt.Fprintf(o.out, "  copied as finished: %s\n", list(res.Copied))
+		fmt.Fprintf(o.out, "  to run again:       %s\n", list(res.Rerun))
+		if !wait {
+			return nil
+		}
+		return o.waitAndReport(cmd, c, ns, res.Key)
+	})
 	cmd.Flags().BoolVar(&wait, "wait", false, "Stream progress until the new sequence finishes, then print its report; exit 1 when it Failed.")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/cmd/internal/report"
@@ -119,7 +120,7 @@ func readFile(name string, stdin io.Reader) ([]byte, error) {
 
 // waitAndReport streams the sequence's progress until it finishes, prints its report, and
 // returns an exit code 1 when it Failed.
-func (o *options) waitAndReport(cmd *cobra.Command, c clientWithWatch, ns, key string) error {
+func (o *options) waitAndReport(cmd *cobra.Command, c client.WithWatch, ns, key string) error {
 	p := newProgress(o, false)
 	seq, err := sequence.Wait(cmd.Context(), c, ns, key, sequence.WaitOptions{Progress: p.print})
 	if err != nil {

@@ -57,8 +57,7 @@ var _ = BeforeSuite(func() {
 	cluster, err = localcluster.Start(suiteCtx, registry)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(cluster.Stop)
-	k8s, err = client.NewWithWatch(cluster.Config, client.Options{Scheme: localcluster.Scheme()})
-	Expect(err).NotTo(HaveOccurred())
+	k8s = cluster.Client
 	dir, err := os.MkdirTemp("", "kubectl-baton-")
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(os.RemoveAll, dir)

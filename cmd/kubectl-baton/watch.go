@@ -13,7 +13,7 @@ import (
 )
 
 func newWatchCommand(o *options) *cobra.Command {
-	return &cobra.Command{
+	return o.onSequences(&cobra.Command{
 		Use:   "watch [SEQ]",
 		Short: "Follow sequences live until they finish; exit 0 when Succeeded, 1 when Failed",
 		Long: `Follow a sequence through the watch API, printing a line each time its phase, progress
@@ -22,67 +22,50 @@ Failed. SEQ may not exist yet (baton creates it when it sees the first member).
 
 Without SEQ, follow every sequence in the namespace (or every namespace with -A) until
 all of them have finished: exit code 1 when any of them Failed.`,
-		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: o.completeSequences,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.checkOutput(); err != nil {
-				return err
+	}, nil, func(cmd *cobra.Command, args []string, c client.WithWatch, ns string) error {
+		var sel fields.Selector
+		if len(args) == 1 {
+			sel = fields.OneTermEqualSelector("metadata.name", sequence.Name(args[0]))
+		}
+		p := newProgress(o, ns == "")
+		if len(args) == 0 {
+			// Every sequence that exists now is followed until it finishes, whatever
+			// order the watch delivers them in.
+			var list batonv1.CommandSequenceList
+			if err := c.List(cmd.Context(), &list, client.InNamespace(ns)); err != nil {
+				return fmt.Errorf("listing sequences: %w", err)
 			}
-			c, err := o.client()
-			if err != nil {
-				return err
+			if len(list.Items) == 0 {
+				fmt.Fprintln(o.errOut, "No sequences found.")
+				return nil
 			}
-			ns, err := o.scope()
-			if err != nil {
-				return err
+			for i := range list.Items {
+				p.running[list.Items[i].Namespace+"/"+list.Items[i].Name] = true
 			}
-			var sel fields.Selector
-			if len(args) == 1 {
-				if ns == "" {
-					return usageError{fmt.Errorf("a sequence name cannot be combined with --all-namespaces")}
-				}
-				sel = fields.OneTermEqualSelector("metadata.name", sequence.Name(args[0]))
-			}
-			p := newProgress(o, ns == "")
-			if len(args) == 0 {
-				// Every sequence that exists now is followed until it finishes, whatever
-				// order the watch delivers them in.
-				var list batonv1.CommandSequenceList
-				if err := c.List(cmd.Context(), &list, client.InNamespace(ns)); err != nil {
-					return fmt.Errorf("listing sequences: %w", err)
-				}
-				if len(list.Items) == 0 {
-					fmt.Fprintln(o.errOut, "No sequences found.")
-					return nil
-				}
-				for i := range list.Items {
-					p.running[list.Items[i].Namespace+"/"+list.Items[i].Name] = true
-				}
-			}
-			failed := false
-			_, err = sequence.Until(cmd.Context(), c, ns, sel, func(seq *batonv1.CommandSequence, deleted bool) (bool, error) {
-				if deleted {
-					p.forget(seq)
-					if len(args) == 1 {
-						return false, fmt.Errorf("sequence %s/%s was deleted", seq.Namespace, seq.Name)
-					}
-					return p.allDone(), nil
-				}
-				p.print(seq)
-				if seq.Status.Phase == batonv1.SequenceFailed {
-					failed = true
+		}
+		failed := false
+		_, err := sequence.Until(cmd.Context(), c, ns, sel, func(seq *batonv1.CommandSequence, deleted bool) (bool, error) {
+			if deleted {
+				p.forget(seq)
+				if len(args) == 1 {
+					return false, fmt.Errorf("sequence %s/%s was deleted", seq.Namespace, seq.Name)
 				}
 				return p.allDone(), nil
-			})
-			if err != nil {
-				return err
 			}
-			if failed {
-				return &exitError{code: 1}
+			p.print(seq)
+			if seq.Status.Phase == batonv1.SequenceFailed {
+				failed = true
 			}
-			return nil
-		},
-	}
+			return p.allDone(), nil
+		})
+		if err != nil {
+			return err
+		}
+		if failed {
+			return &exitError{code: 1}
+		}
+		return nil
+	})
 }
 
 // progress prints a line per sequence whenever its progress line changes, and knows which

@@ -37,7 +37,7 @@ func runManager(ctx context.Context, cfg *rest.Config, registry *steps.Registry)
 type Cluster struct {
 	Env    *envtest.Environment
 	Config *rest.Config
-	Client client.Client
+	Client client.WithWatch
 
 	stopManager context.CancelFunc
 	managerDone <-chan error

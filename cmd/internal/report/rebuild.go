@@ -1,12 +1,10 @@
 package report
 
 import (
-	"encoding/json"
 	"slices"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/engine"
 )
 
 // Rebuild returns the full report of a sequence whose stored report dropped members
@@ -59,38 +57,10 @@ func Rebuild(stored *batonv1.SequenceReport, cmds []batonv1.OperatorCommand) *ba
 	return out
 }
 
-// Line is a command's report line.
+// Line is a command's report line, as the engine builds it, whole.
 func Line(cmd *batonv1.OperatorCommand) batonv1.ReportMember {
-	st := &cmd.Status
-	rm := batonv1.ReportMember{
-		Name:        cmd.Name,
-		CommandType: cmd.Spec.CommandType,
-		Phase:       Phase(cmd),
-		Attempts:    st.Attempts,
-		Executer:    st.Executer,
-		StartedAt:   st.StartedAt.DeepCopy(),
-		CompletedAt: st.CompletedAt.DeepCopy(),
-	}
-	if cmd.Spec.CommandIndex != nil {
-		idx := *cmd.Spec.CommandIndex
-		rm.Index = &idx
-	}
-	if st.Error != nil {
-		e := *st.Error
-		rm.Error = &e
-		rm.Reason = e.Reason
-	}
-	if st.StartedAt != nil && st.CompletedAt != nil && !st.CompletedAt.Before(st.StartedAt) {
-		rm.Duration = st.CompletedAt.Sub(st.StartedAt.Time).String()
-	}
-	switch p := st.Payload; {
-	case len(p) == 0:
-	case json.Valid(p):
-		rm.Payload = &apiextensionsv1.JSON{Raw: p}
-	default:
-		rm.PayloadBase64 = p
-	}
-	return rm
+	m := engine.Member{Name: cmd.Name, CommandType: cmd.Spec.CommandType, Index: cmd.Spec.CommandIndex}
+	return engine.ReportLine(&m, Phase(cmd), &cmd.Status)
 }
 
 // Phase is the command's phase as kubectl users read it: status.phase, else Pending (a
