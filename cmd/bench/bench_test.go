@@ -79,21 +79,27 @@ func TestRequestDiff(t *testing.T) {
 		wantWrites    float64
 	}{
 		"codes and groups add up; the bench's own requests subtracted": {
-			before: metrics(oc("", "CREATE", "201", "10"), oc("status", "PATCH", "200", "5"), ev("events.k8s.io", "CREATE", "1")),
-			after: metrics(oc("", "CREATE", "201", "110"), oc("status", "PATCH", "200", "300"), oc("status", "PATCH", "409", "7"),
-				ev("events.k8s.io", "CREATE", "41"), ev("", "CREATE", "2"), oc("", "GET", "200", "9")),
+			before: metrics(oc("", "POST", "201", "10"), oc("status", "PATCH", "200", "5"), ev("events.k8s.io", "POST", "1")),
+			after: metrics(oc("", "POST", "201", "110"), oc("status", "PATCH", "200", "300"), oc("status", "PATCH", "409", "7"),
+				ev("events.k8s.io", "POST", "41"), ev("", "POST", "2"), oc("", "GET", "200", "9")),
 			own:        requestCounts{create: 100},
 			want:       requestCounts{status: 302, events: 42, {Resource: "operatorcommands", Verb: "GET"}: 9},
 			wantWrites: 302,
 		},
+		"PUT is an update, and a write": {
+			before:     metrics(),
+			after:      metrics(`apiserver_request_total{code="200",resource="commandsequences",subresource="status",verb="PUT"} 4`),
+			want:       requestCounts{{Resource: "commandsequences", Subresource: "status", Verb: "UPDATE"}: 4},
+			wantWrites: 4,
+		},
 		"a counter that went down is an error": {
-			before:  metrics(oc("", "CREATE", "201", "10")),
-			after:   metrics(oc("", "CREATE", "201", "3")),
+			before:  metrics(oc("", "POST", "201", "10")),
+			after:   metrics(oc("", "POST", "201", "3")),
 			wantErr: true,
 		},
 		"the bench claiming more than the server saw is an error": {
-			before:  metrics(oc("", "CREATE", "201", "0")),
-			after:   metrics(oc("", "CREATE", "201", "5")),
+			before:  metrics(oc("", "POST", "201", "0")),
+			after:   metrics(oc("", "POST", "201", "5")),
 			own:     requestCounts{create: 6},
 			want:    requestCounts{},
 			wantErr: true,

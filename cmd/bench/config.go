@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ type settings struct {
 	Builds   []string // BENCH_BUILDS: "baseline,current" (default), or one of them
 	Full     bool     // BENCH_FULL=1: the long measures too
 	Scale    float64  // BENCH_SCALE: multiplies every count (development runs)
+	Profiles string   // BENCH_PROFILES: directory for the manager's pprof profiles, when it serves pprof
 
 	CeilingDuration time.Duration // how long each ceiling measure patches
 	Timeout         time.Duration // cap on any one workload
@@ -53,6 +55,7 @@ func loadSettings() (settings, error) {
 		Baseline:        envOr("BENCH_BASELINE", defaultBaseline),
 		Builds:          strings.Split(envOr("BENCH_BUILDS", "baseline,current"), ","),
 		Full:            os.Getenv("BENCH_FULL") == "1",
+		Profiles:        os.Getenv("BENCH_PROFILES"),
 		Scale:           1,
 		CeilingDuration: 4 * time.Second,
 		Timeout:         4 * time.Minute,
@@ -86,9 +89,13 @@ func loadSettings() (settings, error) {
 	s.WorkloadA.Sequences = s.scaled(s.WorkloadA.Sequences)
 	s.WorkloadB.Sequences = s.scaled(s.WorkloadB.Sequences)
 	s.WorkloadC.Sequences = s.scaled(s.WorkloadC.Sequences)
-	for i, n := range s.Chains {
-		s.Chains[i] = max(s.scaled(n), 10)
+	var chains []int
+	for _, n := range s.Chains {
+		if n = max(s.scaled(n), 10); !slices.Contains(chains, n) {
+			chains = append(chains, n)
+		}
 	}
+	s.Chains = chains
 	s.Stored = s.scaled(s.Stored)
 	s.BigSeq.Steps = max(s.scaled(s.BigSeq.Steps)/s.BigSeq.Width, 1) * s.BigSeq.Width
 	return s, nil

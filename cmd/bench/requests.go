@@ -34,7 +34,7 @@ func requestsFrom(samples []sample) requestCounts {
 		if s.name != "apiserver_request_total" || s.labels["resource"] == "" {
 			continue
 		}
-		k := reqKey{Resource: s.labels["resource"], Subresource: s.labels["subresource"], Verb: s.labels["verb"]}
+		k := reqKey{Resource: s.labels["resource"], Subresource: s.labels["subresource"], Verb: verbName(s.labels["verb"])}
 		out[k] += s.value
 	}
 	return out
@@ -76,6 +76,19 @@ func (c requestCounts) subtract(own requestCounts) (requestCounts, error) {
 		return out, fmt.Errorf("the bench's own requests exceed the server's counts: %s", strings.Join(errs, "; "))
 	}
 	return out, nil
+}
+
+// verbName turns the metric's verb label (the HTTP method for writes: POST, PUT) into
+// the API verb (CREATE, UPDATE); PATCH, APPLY, GET, LIST, WATCH, DELETE and
+// DELETECOLLECTION stay as they are.
+func verbName(label string) string {
+	switch label {
+	case "POST":
+		return "CREATE"
+	case "PUT":
+		return "UPDATE"
+	}
+	return label
 }
 
 // isWrite says whether a verb changes state.

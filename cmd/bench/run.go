@@ -82,7 +82,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 	}()
 	peak := samplePeak(ctx, mgr.cmd.Process.Pid)
 	defer func() { res.PeakRSS = peak.result() }()
-	bn := &bench{log: log, s: s, cp: cp, mgr: mgr}
+	bn := &bench{log: log, s: s, cp: cp, mgr: mgr, prof: profiler{addr: mgr.pprof, dir: s.Profiles, build: b.Name}}
 
 	// record keeps going after a failed measure unless the manager or ctx is gone.
 	record := func(what string, err error) bool {
@@ -102,7 +102,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 		sh       shape
 		external bool
 	}{
-		{"A in-process", s.WorkloadA, false},
+		{workloadA, s.WorkloadA, false},
 		{"B in-process batches", s.WorkloadB, false},
 		{"C external", s.WorkloadC, true},
 	} {
@@ -133,6 +133,9 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 	}
 	res.Stored, err = bn.settledMemory(ctx)
 	record("memory with commands stored", err)
+	if err := bn.prof.heap(ctx, "stored"); err != nil {
+		log.Error(err, "profiling the manager's heap")
+	}
 	return res, nil
 }
 

@@ -32,6 +32,9 @@ func (w workloadResult) perCommand(resources ...string) float64 {
 	return w.Requests.writes(resources...) / float64(w.Commands)
 }
 
+// workloadA is the headline workload, the one profiled.
+const workloadA = "A in-process"
+
 // ourKinds are baton's own kinds; Events are counted apart.
 var ourKinds = []string{"operatorcommands", "commandsequences"}
 
@@ -41,6 +44,7 @@ type bench struct {
 	s        settings
 	cp       *controlPlane
 	mgr      *manager
+	prof     profiler
 	nsSerial int
 }
 
@@ -76,6 +80,7 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	}
 	b.log.Info("workload", "name", name, "shape", sh.String(), "namespace", ns)
 	start := time.Now()
+	profiled := b.prof.cpu(wctx, name, 10*time.Second, name == workloadA)
 	created, err := createAll(ctx, b.cp.client, b.s.Workers, seqs)
 	if err != nil {
 		return res, err
@@ -92,14 +97,20 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	_, last := span(completed...)
 	first, _ := span(opened...)
 	res.Elapsed, res.Run = last.Sub(start), last.Sub(first)
+	ds, missing := gateLatencies(seen, external)
+	res.Gate, res.Missing = summarise(ds), missing
 	res.PerSec = float64(res.Commands) / res.Elapsed.Seconds()
 	if err := b.mgr.quiet(ctx, time.Second, time.Minute); err != nil {
 		return res, err
 	}
 	res.Tail = time.Since(last)
+	res.SeqBytes, _ = obs.largestSequence()
 	after, err := b.cp.apiRequests(ctx)
 	if err != nil {
 		return res, err
+	}
+	if err := <-profiled; err != nil {
+		b.log.Error(err, "profiling the manager", "workload", name)
 	}
 	cancel()
 	own := requestCounts{{Resource: "operatorcommands", Verb: "CREATE"}: float64(created)}
@@ -116,9 +127,6 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	if res.Requests, err = diff.subtract(own); err != nil {
 		return res, err
 	}
-	ds, missing := gateLatencies(seen, external)
-	res.Gate, res.Missing = summarise(ds), missing
-	res.SeqBytes, _ = obs.largestSequence()
 	b.log.Info("workload done", "name", name, "commands/s", fmt.Sprintf("%.1f", res.PerSec),
 		"writes/command", fmt.Sprintf("%.2f", res.perCommand(ourKinds...)), "events/command", fmt.Sprintf("%.2f", res.perCommand("events")),
 		"gate p99", res.Gate.P99, "tail", res.Tail.Round(time.Millisecond))
