@@ -47,7 +47,7 @@ func startControlPlane(tree, dir string) (*controlPlane, error) {
 func (cp *controlPlane) init(cfg *rest.Config, dir string) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = -1, 0 // no client-side limit: the bench measures the server
-	cfg.Timeout = 30 * time.Second
+	// No cfg.Timeout: it would cut the watches; every call has a context instead.
 	cp.cfg = cfg
 	var err error
 	if cp.client, err = client.NewWithWatch(cfg, client.Options{Scheme: localcluster.Scheme()}); err != nil {

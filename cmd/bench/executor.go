@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
@@ -31,52 +32,34 @@ type executor struct {
 var executorPayload = base64.StdEncoding.EncodeToString([]byte(`{"executor":"bench"}`))
 
 // startExecutor watches namespace until ctx ends; the watch is open when it returns.
-func startExecutor(ctx context.Context, c client.WithWatch, namespace string, workers int) (*executor, error) {
-	selector := client.MatchingLabels{batonv1.LabelGate: batonv1.GateOpen}
-	list := &batonv1.OperatorCommandList{}
-	if err := c.List(ctx, list, client.InNamespace(namespace), selector); err != nil {
-		return nil, fmt.Errorf("the executor listing %s: %w", namespace, err)
-	}
-	w, err := c.Watch(ctx, &batonv1.OperatorCommandList{}, client.InNamespace(namespace), selector,
-		&client.ListOptions{Raw: watchOpts(list.ResourceVersion)})
-	if err != nil {
-		return nil, fmt.Errorf("the executor watching %s: %w", namespace, err)
-	}
+func startExecutor(ctx context.Context, log logr.Logger, c client.WithWatch, namespace string, workers int) (*executor, error) {
 	e := &executor{}
-	added := make(chan *batonv1.OperatorCommand, 1024)
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		defer close(added)
-		defer w.Stop()
-		for {
+	added := make(chan *batonv1.OperatorCommand, 1<<16)
+	onEvent := func(ev watch.Event) {
+		if cmd, ok := ev.Object.(*batonv1.OperatorCommand); ok && ev.Type == watch.Added && !cmd.Status.Completed {
 			select {
+			case added <- cmd:
 			case <-ctx.Done():
-				return
-			case ev, ok := <-w.ResultChan():
-				if !ok {
-					if ctx.Err() == nil {
-						e.fail(fmt.Errorf("the executor's watch closed"))
-					}
-					return
-				}
-				if cmd, isCmd := ev.Object.(*batonv1.OperatorCommand); isCmd && ev.Type == watch.Added && !cmd.Status.Completed {
-					select {
-					case added <- cmd:
-					case <-ctx.Done():
-						return
-					}
-				}
 			}
 		}
-	}()
+	}
+	opts := []client.ListOption{client.InNamespace(namespace), client.MatchingLabels{batonv1.LabelGate: batonv1.GateOpen}}
+	newList := func() client.ObjectList { return &batonv1.OperatorCommandList{} }
+	if err := follow(ctx, log, c, newList, opts, onEvent, e.fail); err != nil {
+		return nil, fmt.Errorf("the executor watching %s: %w", namespace, err)
+	}
 	for range workers {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			for cmd := range added {
-				if err := e.report(ctx, c, cmd); err != nil && ctx.Err() == nil {
-					e.fail(err)
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case cmd := <-added:
+					if err := e.report(ctx, c, cmd); err != nil && ctx.Err() == nil {
+						e.fail(err)
+					}
 				}
 			}
 		}()
@@ -110,6 +93,11 @@ func (e *executor) fail(err error) {
 // wait returns once the executor has stopped (cancel its ctx first), with its first error.
 func (e *executor) wait() error {
 	e.wg.Wait()
+	return e.failed()
+}
+
+// failed is the executor's first error so far.
+func (e *executor) failed() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.err

@@ -55,49 +55,57 @@ func observe(ctx context.Context, log logr.Logger, c client.WithWatch, namespace
 		newList func() client.ObjectList
 		handle  func(watch.Event)
 	}{{newCmds, o.onCommand}, {newSeqs, o.onSequence}} {
-		list := w.newList()
-		if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
-			return nil, fmt.Errorf("listing in %s: %w", namespace, err)
-		}
-		rv, err := listRV(list)
-		if err != nil {
+		if err := follow(ctx, log, c, w.newList, []client.ListOption{client.InNamespace(namespace)}, w.handle, o.fail); err != nil {
 			return nil, err
 		}
-		wi, err := c.Watch(ctx, w.newList(), client.InNamespace(namespace), &client.ListOptions{Raw: watchOpts(rv)})
-		if err != nil {
-			return nil, fmt.Errorf("watching in %s: %w", namespace, err)
-		}
-		go o.follow(ctx, log, c, namespace, w.newList, wi, rv, w.handle)
 	}
 	return o, nil
 }
 
-// follow consumes a watch, re-opening it from the last resourceVersion when the server
-// closes it, until ctx ends.
-func (o *observer) follow(ctx context.Context, log logr.Logger, c client.WithWatch, ns string, newList func() client.ObjectList, wi watch.Interface, rv string, handle func(watch.Event)) {
-	for {
-		for ev := range wi.ResultChan() {
-			if ev.Type == watch.Error {
-				o.fail(fmt.Errorf("watch error in %s: %v", ns, apierrors.FromObject(ev.Object)))
-				continue
-			}
-			if obj, ok := ev.Object.(client.Object); ok {
-				rv = obj.GetResourceVersion()
-			}
-			handle(ev)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		var err error
-		if wi, err = c.Watch(ctx, newList(), client.InNamespace(ns), &client.ListOptions{Raw: watchOpts(rv)}); err != nil {
-			if ctx.Err() == nil {
-				o.fail(fmt.Errorf("re-opening the watch in %s: %w", ns, err))
-			}
-			return
-		}
-		log.V(1).Info("watch re-opened", "namespace", ns, "resourceVersion", rv)
+// follow lists, then watches from the list's resourceVersion in the background until
+// ctx ends, re-opening the watch from the last event's resourceVersion when the server
+// closes it. The watch is open when it returns.
+func follow(ctx context.Context, log logr.Logger, c client.WithWatch, newList func() client.ObjectList, opts []client.ListOption, handle func(watch.Event), fail func(error)) error {
+	list := newList()
+	if err := c.List(ctx, list, opts...); err != nil {
+		return fmt.Errorf("listing %T: %w", list, err)
 	}
+	rv, err := listRV(list)
+	if err != nil {
+		return err
+	}
+	open := func() (watch.Interface, error) {
+		return c.Watch(ctx, newList(), append(opts, &client.ListOptions{Raw: watchOpts(rv)})...)
+	}
+	wi, err := open()
+	if err != nil {
+		return fmt.Errorf("watching %T: %w", list, err)
+	}
+	go func() {
+		for {
+			for ev := range wi.ResultChan() {
+				if ev.Type == watch.Error {
+					fail(fmt.Errorf("watch error: %v", apierrors.FromObject(ev.Object)))
+					continue
+				}
+				if obj, ok := ev.Object.(client.Object); ok {
+					rv = obj.GetResourceVersion()
+				}
+				handle(ev)
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if wi, err = open(); err != nil {
+				if ctx.Err() == nil {
+					fail(fmt.Errorf("re-opening the watch of %T: %w", list, err))
+				}
+				return
+			}
+			log.V(1).Info("watch re-opened", "list", fmt.Sprintf("%T", list), "resourceVersion", rv)
+		}
+	}()
+	return nil
 }
 
 func (o *observer) fail(err error) {

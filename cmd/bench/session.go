@@ -75,7 +75,7 @@ func run(ctx context.Context, log logr.Logger, s settings, out io.Writer) (err e
 func describeRun(ctx context.Context, s settings, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "- machine: %d CPUs (%s), %s memory; %s\n", runtime.NumCPU(), cpuModel(), memTotal(), runtime.Version())
-	if v := apiserverVersion(ctx); v != "" {
+	if v := apiserverVersion(context.WithoutCancel(ctx)); v != "" {
 		fmt.Fprintf(&b, "- control plane: envtest, kube-apiserver %s\n", v)
 	}
 	fmt.Fprintf(&b, "- BENCH_BASELINE=%s BENCH_FULL=%v BENCH_SCALE=%g; whole run %s", s.Baseline, s.Full, s.Scale, took.Round(time.Second))

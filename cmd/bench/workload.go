@@ -68,11 +68,19 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	var exec *executor
 	if external {
 		commandType = externalType
-		if exec, err = startExecutor(wctx, b.cp.client, ns, b.s.ExecWorker); err != nil {
+		if exec, err = startExecutor(wctx, b.log, b.cp.client, ns, b.s.ExecWorker); err != nil {
 			return res, err
 		}
 	}
 	seqs := sequences(ns, "s", sh, commandType)
+	alive := func() error {
+		if exec != nil {
+			if err := exec.failed(); err != nil {
+				return err
+			}
+		}
+		return b.mgr.alive()
+	}
 
 	before, err := b.cp.apiRequests(ctx)
 	if err != nil {
@@ -85,7 +93,7 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	if err != nil {
 		return res, err
 	}
-	if err := obs.waitDone(ctx, res.Commands, sh.Sequences, b.s.Timeout, b.mgr.alive); err != nil {
+	if err := obs.waitDone(ctx, res.Commands, sh.Sequences, b.s.Timeout, alive); err != nil {
 		return res, fmt.Errorf("workload %s: %w", name, err)
 	}
 	seen := obs.snapshot()
