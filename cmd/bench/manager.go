@@ -224,7 +224,10 @@ func poll(ctx context.Context, timeout, interval time.Duration, what string, con
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (after %s)", what, ctx.Err(), timeout)
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("waiting for %s: timed out after %s", what, timeout)
+			}
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
 		case <-tick.C:
 		}
 	}

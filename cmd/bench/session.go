@@ -17,7 +17,7 @@ import (
 // run builds the managers, measures each build in turn and prints the report. Whatever
 // happens, it removes the baseline worktree and its scratch directory.
 func run(ctx context.Context, log logr.Logger, s settings, out io.Writer) (err error) {
-	start := time.Now()
+	start, loadBefore := time.Now(), loadAverage()
 	repo, err := repoRoot(ctx)
 	if err != nil {
 		return err
@@ -63,7 +63,8 @@ func run(ctx context.Context, log logr.Logger, s settings, out io.Writer) (err e
 		}
 		results = append(results, r)
 	}
-	fmt.Fprintf(out, "## baton bench\n\n%s\n\n", describeRun(ctx, s, time.Since(start)))
+	fmt.Fprintf(out, "## baton bench\n\n%s\n- load average (1, 5, 15 min) at start: %s; at end: %s\n\n",
+		describeRun(ctx, s, time.Since(start)), loadBefore, loadAverage())
 	writeReport(out, s, results)
 	if ctx.Err() != nil {
 		errs = append(errs, fmt.Errorf("interrupted: %w", ctx.Err()))
@@ -80,6 +81,15 @@ func describeRun(ctx context.Context, s settings, took time.Duration) string {
 	}
 	fmt.Fprintf(&b, "- BENCH_BASELINE=%s BENCH_FULL=%v BENCH_SCALE=%g; whole run %s", s.Baseline, s.Full, s.Scale, took.Round(time.Second))
 	return b.String()
+}
+
+// loadAverage is /proc/loadavg's first three fields: on a shared machine, the noise.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 func cpuModel() string {
