@@ -53,6 +53,10 @@ verify-generated: ## Fail when `make generate manifests` would change a generate
 demo: ## Start a local control plane, the manager and a simulated operator, run the example sequences live, print their reports; KEEP=1 keeps it up until Ctrl-C.
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/baton-local $(if $(KEEP),-keep)
 
+.PHONY: bench
+bench: ## Measure the baseline and this tree's manager on fresh control planes; prints a markdown table (BENCH_BASELINE, BENCH_FULL=1, BENCH_SCALE).
+	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/bench
+
 .PHONY: test
 test: verify-generated vet build ## Everything CI runs: generated files current, vet, build, all tests on a real API server.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -count=1 -timeout 20m

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestParseSamples(t *testing.T) {
+	tests := map[string]struct {
+		in    string
+		names []string
+		want  []sample
+	}{
+		"counter with labels, comments skipped": {
+			in: `# HELP apiserver_request_total Counter of apiserver requests
+# TYPE apiserver_request_total counter
+apiserver_request_total{code="201",component="apiserver",group="kubescape.io",resource="operatorcommands",scope="namespace",subresource="",verb="POST"} 12
+`,
+			want: []sample{{name: "apiserver_request_total", value: 12, labels: map[string]string{
+				"code": "201", "component": "apiserver", "group": "kubescape.io", "resource": "operatorcommands",
+				"scope": "namespace", "subresource": "", "verb": "POST"}}},
+		},
+		"no labels, exponent, timestamp": {
+			in:   "go_memstats_heap_inuse_bytes 4.194304e+07 1700000000000\n",
+			want: []sample{{name: "go_memstats_heap_inuse_bytes", value: 41943040, labels: map[string]string{}}},
+		},
+		"escaped quote and comma inside a label value": {
+			in:   `m{a="x\"y,z",b="2"} 3` + "\n",
+			want: []sample{{name: "m", value: 3, labels: map[string]string{"a": `x"y,z`, "b": "2"}}},
+		},
+		"filtered by name; malformed lines skipped": {
+			in:    "a 1\nb{x=\"1\"} 2\nc{broken 3\nb 4\nb notanumber\n",
+			names: []string{"b"},
+			want: []sample{
+				{name: "b", value: 2, labels: map[string]string{"x": "1"}},
+				{name: "b", value: 4, labels: map[string]string{}},
+			},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := parseSamples(strings.NewReader(tc.in), tc.names...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(sample{})); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRequestDiff(t *testing.T) {
+	metrics := func(lines ...string) requestCounts {
+		samples, err := parseSamples(strings.NewReader(strings.Join(lines, "\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return requestsFrom(samples)
+	}
+	oc := func(sub, verb, code string, v string) string {
+		return `apiserver_request_total{code="` + code + `",group="kubescape.io",resource="operatorcommands",subresource="` + sub + `",verb="` + verb + `"} ` + v
+	}
+	ev := func(group, verb, v string) string {
+		return `apiserver_request_total{code="201",group="` + group + `",resource="events",subresource="",verb="` + verb + `"} ` + v
+	}
+	create := reqKey{Resource: "operatorcommands", Verb: "CREATE"}
+	status := reqKey{Resource: "operatorcommands", Subresource: "status", Verb: "PATCH"}
+	events := reqKey{Resource: "events", Verb: "CREATE"}
+	tests := map[string]struct {
+		before, after requestCounts
+		own           requestCounts
+		want          requestCounts
+		wantErr       bool
+		wantWrites    float64
+	}{
+		"codes and groups add up; the bench's own requests subtracted": {
+			before: metrics(oc("", "POST", "201", "10"), oc("status", "PATCH", "200", "5"), ev("events.k8s.io", "POST", "1")),
+			after: metrics(oc("", "POST", "201", "110"), oc("status", "PATCH", "200", "300"), oc("status", "PATCH", "409", "7"),
+				ev("events.k8s.io", "POST", "41"), ev("", "POST", "2"), oc("", "GET", "200", "9")),
+			own:        requestCounts{create: 100},
+			want:       requestCounts{status: 302, events: 42, {Resource: "operatorcommands", Verb: "GET"}: 9},
+			wantWrites: 302,
+		},
+		"PUT is an update, and a write": {
+			before:     metrics(),
+			after:      metrics(`apiserver_request_total{code="200",resource="commandsequences",subresource="status",verb="PUT"} 4`),
+			want:       requestCounts{{Resource: "commandsequences", Subresource: "status", Verb: "UPDATE"}: 4},
+			wantWrites: 4,
+		},
+		"a counter that went down is an error": {
+			before:  metrics(oc("", "POST", "201", "10")),
+			after:   metrics(oc("", "POST", "201", "3")),
+			wantErr: true,
+		},
+		"the bench claiming more than the server saw is an error": {
+			before:  metrics(oc("", "POST", "201", "0")),
+			after:   metrics(oc("", "POST", "201", "5")),
+			own:     requestCounts{create: 6},
+			want:    requestCounts{},
+			wantErr: true,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			diff, err := tc.after.minus(tc.before)
+			if err == nil {
+				diff, err = diff.subtract(tc.own)
+			}
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error: %v", err, tc.wantErr)
+			}
+			if tc.want == nil {
+				return
+			}
+			if d := cmp.Diff(tc.want, diff, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("(-want +got)\n%s", d)
+			}
+			if got := diff.writes(ourKinds...); got != tc.wantWrites {
+				t.Errorf("writes = %v, want %v", got, tc.wantWrites)
+			}
+		})
+	}
+}
+
+func TestSummarise(t *testing.T) {
+	ms := func(vs ...int) []time.Duration {
+		var out []time.Duration
+		for _, v := range vs {
+			out = append(out, time.Duration(v)*time.Millisecond)
+		}
+		return out
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = 100 - i // 100 … 1, unsorted
+	}
+	tests := map[string]struct {
+		in   []time.Duration
+		want latencies
+	}{
+		"none":   {in: nil, want: latencies{}},
+		"one":    {in: ms(7), want: latencies{N: 1, P50: 7 * time.Millisecond, P99: 7 * time.Millisecond, Max: 7 * time.Millisecond}},
+		"1…100":  {in: ms(hundred...), want: latencies{N: 100, P50: 50 * time.Millisecond, P99: 99 * time.Millisecond, Max: 100 * time.Millisecond}},
+		"two":    {in: ms(30, 10), want: latencies{N: 2, P50: 10 * time.Millisecond, P99: 30 * time.Millisecond, Max: 30 * time.Millisecond}},
+		"a tail": {in: ms(1, 1, 1, 1, 1, 1, 1, 1, 1, 500), want: latencies{N: 10, P50: time.Millisecond, P99: 500 * time.Millisecond, Max: 500 * time.Millisecond}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, summarise(tc.in)); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGateLatencies(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	tests := map[string]struct {
+		commands    map[string]seen
+		external    bool
+		want        []time.Duration
+		wantMissing int
+	}{
+		"a chain: each step from its predecessor's completion": {
+			commands: map[string]seen{
+				"a": {Seq: "s", Index: 0, Started: at(0), Completed: at(10)},
+				"b": {Seq: "s", Index: 1, Started: at(15), Completed: at(20)},
+				"c": {Seq: "s", Index: 2, Started: at(50), Completed: at(60)},
+			},
+			want: []time.Duration{5 * time.Millisecond, 30 * time.Millisecond},
+		},
+		"a batch opens when its last predecessor completes; indexes need not be contiguous": {
+			commands: map[string]seen{
+				"a1": {Seq: "s", Index: 3, Completed: at(10)},
+				"a2": {Seq: "s", Index: 3, Completed: at(40)},
+				"b1": {Seq: "s", Index: 7, Started: at(42)},
+				"b2": {Seq: "s", Index: 7, Started: at(45)},
+				"x":  {Seq: "other", Index: 0, Completed: at(0)},
+				"y":  {Seq: "other", Index: 1, Started: at(1)},
+			},
+			want: []time.Duration{time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond},
+		},
+		"external: gate label, not started; unseen openings counted": {
+			external: true,
+			commands: map[string]seen{
+				"a": {Seq: "s", Index: 0, Gated: at(0), Started: at(5), Completed: at(10)},
+				"b": {Seq: "s", Index: 1, Gated: at(12), Started: at(14), Completed: at(20)},
+				"c": {Seq: "s", Index: 2, Started: at(30)},
+			},
+			want:        []time.Duration{2 * time.Millisecond},
+			wantMissing: 1,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, missing := gateLatencies(tc.commands, tc.external)
+			if diff := cmp.Diff(tc.want, got, cmpopts.SortSlices(func(a, b time.Duration) bool { return a < b })); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+			if missing != tc.wantMissing {
+				t.Errorf("missing = %d, want %d", missing, tc.wantMissing)
+			}
+		})
+	}
+}

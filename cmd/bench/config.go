@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultBaseline is the commit before issue 9's work: the manager every figure is
+// compared with.
+const defaultBaseline = "171889d"
+
+// settings are the bench's knobs, read from the environment so `make bench` needs no flags.
+type settings struct {
+	Baseline string   // BENCH_BASELINE: git revision of the baseline build
+	Builds   []string // BENCH_BUILDS: "baseline,current" (default), or one of them
+	Full     bool     // BENCH_FULL=1: the long measures too
+	Scale    float64  // BENCH_SCALE: multiplies every count (development runs)
+	Profiles string   // BENCH_PROFILES: directory for the manager's pprof profiles, when it serves pprof
+
+	CeilingDuration time.Duration // how long each ceiling measure patches
+	Timeout         time.Duration // cap on any one workload
+
+	WorkloadA  shape // in-process, batch width 1
+	WorkloadB  shape // in-process, batches
+	WorkloadC  shape // external
+	Chains     []int // chain lengths
+	Stored     int   // commands stored for the memory measure
+	BigSeq     shape // one large sequence, for the CommandSequence size
+	BigSeqOn   bool
+	Workers    int // client workers creating commands
+	ExecWorker int // workers of the simulated executor
+}
+
+// shape is a workload: Sequences × Steps commands, Width members per batch.
+type shape struct {
+	Sequences, Steps, Width int
+}
+
+func (s shape) commands() int { return s.Sequences * s.Steps }
+
+func (s shape) String() string {
+	if s.Width > 1 {
+		return fmt.Sprintf("%d × %d, batches of %d", s.Sequences, s.Steps, s.Width)
+	}
+	return fmt.Sprintf("%d × %d", s.Sequences, s.Steps)
+}
+
+func loadSettings() (settings, error) {
+	s := settings{
+		Baseline:        envOr("BENCH_BASELINE", defaultBaseline),
+		Builds:          strings.Split(envOr("BENCH_BUILDS", "baseline,current"), ","),
+		Full:            os.Getenv("BENCH_FULL") == "1",
+		Profiles:        os.Getenv("BENCH_PROFILES"),
+		Scale:           1,
+		CeilingDuration: 4 * time.Second,
+		Timeout:         4 * time.Minute,
+		WorkloadA:       shape{Sequences: 200, Steps: 5, Width: 1},
+		WorkloadB:       shape{Sequences: 50, Steps: 10, Width: 5},
+		WorkloadC:       shape{Sequences: 200, Steps: 5, Width: 1},
+		Chains:          []int{10, 100, 1000},
+		Stored:          10000,
+		BigSeq:          shape{Sequences: 1, Steps: 2000, Width: 50},
+		Workers:         16,
+		ExecWorker:      8,
+	}
+	for _, b := range s.Builds {
+		if b != "baseline" && b != "current" {
+			return s, fmt.Errorf("BENCH_BUILDS: %q is neither baseline nor current", b)
+		}
+	}
+	if v := os.Getenv("BENCH_SCALE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return s, fmt.Errorf("BENCH_SCALE=%q: want a positive number", v)
+		}
+		s.Scale = f
+	}
+	if s.Full {
+		s.Chains = append(s.Chains, 10000)
+		s.Stored = 50000
+		s.BigSeqOn = true
+		s.Timeout = 15 * time.Minute
+	}
+	s.WorkloadA.Sequences = s.scaled(s.WorkloadA.Sequences)
+	s.WorkloadB.Sequences = s.scaled(s.WorkloadB.Sequences)
+	s.WorkloadC.Sequences = s.scaled(s.WorkloadC.Sequences)
+	var chains []int
+	for _, n := range s.Chains {
+		if n = max(s.scaled(n), 10); !slices.Contains(chains, n) {
+			chains = append(chains, n)
+		}
+	}
+	s.Chains = chains
+	s.Stored = s.scaled(s.Stored)
+	s.BigSeq.Steps = max(s.scaled(s.BigSeq.Steps)/s.BigSeq.Width, 1) * s.BigSeq.Width
+	return s, nil
+}
+
+func (s settings) scaled(n int) int { return max(int(math.Round(float64(n)*s.Scale)), 1) }
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// manager is the baton manager under test, running as a subprocess with its default
+// flags plus the listeners the bench needs.
+type manager struct {
+	cmd     *exec.Cmd
+	metrics string // http://host:port/metrics
+	pprof   string // host:port, when the build has a pprof flag
+	logPath string
+	exited  chan error
+}
+
+// startManager starts b's binary against kubeconfig and waits until its controller runs.
+func startManager(ctx context.Context, b build, kubeconfig, dir string) (*manager, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	m := &manager{metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", port), exited: make(chan error, 1)}
+	args := []string{
+		"--kubeconfig=" + kubeconfig,
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port),
+		"--health-probe-bind-address=0",
+	}
+	for _, f := range []string{"pprof-bind-address", "pprof-address", "pprof"} {
+		if b.hasFlag(f) {
+			pp, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			m.pprof = fmt.Sprintf("127.0.0.1:%d", pp)
+			args = append(args, "--"+f+"="+m.pprof)
+			break
+		}
+	}
+	m.logPath = filepath.Join(dir, "manager-"+b.Name+".log")
+	logFile, err := os.Create(m.logPath)
+	if err != nil {
+		return nil, err
+	}
+	m.cmd = exec.Command(b.Binary, args...)
+	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
+	// Its own process group, and killed if the bench dies without cleaning up.
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := m.cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("starting %s: %w", b.Binary, err)
+	}
+	go func() {
+		m.exited <- m.cmd.Wait()
+		logFile.Close()
+	}()
+	if err := m.waitReady(ctx, time.Minute); err != nil {
+		return nil, errors.Join(err, m.stop())
+	}
+	return m, nil
+}
+
+// waitReady waits until the sequence controller has started (its reconcile counters are
+// published at start).
+func (m *manager) waitReady(ctx context.Context, timeout time.Duration) error {
+	return poll(ctx, timeout, 200*time.Millisecond, "the manager to start its controller", func() (bool, error) {
+		select {
+		case err := <-m.exited:
+			m.exited <- err
+			return false, fmt.Errorf("the manager exited: %v (log: %s)", err, m.logPath)
+		default:
+		}
+		samples, err := m.scrape(ctx)
+		if err != nil {
+			return false, nil
+		}
+		_, ok := sumWhere(samples, "controller_runtime_reconcile_total", map[string]string{"controller": "sequence"})
+		return ok, nil
+	})
+}
+
+// stop sends SIGTERM, then SIGKILL after 15 s, to the manager's process group.
+func (m *manager) stop() error {
+	if m == nil || m.cmd == nil || m.cmd.Process == nil {
+		return nil
+	}
+	pgid := m.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case err := <-m.exited:
+		m.exited <- err
+		return nil
+	case <-time.After(15 * time.Second):
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	select {
+	case <-m.exited:
+		return fmt.Errorf("the manager did not stop on SIGTERM within 15 s; killed")
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("the manager (pid %d) survived SIGKILL", pgid)
+	}
+}
+
+// scrape reads the manager's own /metrics.
+func (m *manager) scrape(ctx context.Context) ([]sample, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.metrics, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil, fmt.Errorf("manager /metrics: %s", resp.Status)
+	}
+	return parseSamples(resp.Body)
+}
+
+// memory is the manager's resident set and Go heap in use.
+type memory struct {
+	RSS, Heap float64 // bytes
+}
+
+func (m *manager) memory(ctx context.Context) (memory, error) {
+	rss, err := vmRSS(m.cmd.Process.Pid)
+	if err != nil {
+		return memory{}, err
+	}
+	samples, err := m.scrape(ctx)
+	if err != nil {
+		return memory{}, err
+	}
+	heap, _ := sumWhere(samples, "go_memstats_heap_inuse_bytes", nil)
+	return memory{RSS: rss, Heap: heap}, nil
+}
+
+// vmRSS reads VmRSS from /proc/<pid>/status, in bytes.
+func vmRSS(pid int) (float64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			f := strings.Fields(rest) // "12345 kB"
+			kb, err := strconv.ParseFloat(f[0], 64)
+			if err != nil {
+				return 0, fmt.Errorf("parsing VmRSS %q: %w", rest, err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// quiet waits until the manager has nothing queued and has made no write for a while:
+// the end of a workload's tail (coalesced progress, reports). Its own counters only
+// decide when to stop waiting; nothing is measured from them.
+func (m *manager) quiet(ctx context.Context, still, timeout time.Duration) error {
+	var last float64 = -1
+	var since time.Time
+	return poll(ctx, timeout, 200*time.Millisecond, "the manager to go quiet", func() (bool, error) {
+		samples, err := m.scrape(ctx)
+		if err != nil {
+			return false, err
+		}
+		depth, _ := sumWhere(samples, "workqueue_depth", map[string]string{"name": "sequence"})
+		var writes float64
+		for _, s := range samples {
+			if s.name == "rest_client_requests_total" && s.labels["method"] != "GET" {
+				writes += s.value
+			}
+		}
+		if depth > 0 || writes != last {
+			last, since = writes, time.Now()
+			return false, nil
+		}
+		return time.Since(since) >= still, nil
+	})
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// poll calls cond every interval until it is true, fails, ctx ends or timeout passes.
+func poll(ctx context.Context, timeout, interval time.Duration, what string, cond func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		ok, err := cond()
+		if err != nil {
+			return fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("waiting for %s: timed out after %s", what, timeout)
+			}
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}

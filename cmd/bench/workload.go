@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+)
+
+// workloadResult is what one workload measured.
+type workloadResult struct {
+	Name     string
+	Shape    shape
+	External bool
+	Commands int
+	Elapsed  time.Duration // first create sent → last command seen completed
+	Run      time.Duration // first command seen claimed or gated → last seen completed
+	PerSec   float64
+	Requests requestCounts // the manager's requests (the bench's own subtracted)
+	Gate     latencies
+	Missing  int           // members whose opening the watch never saw
+	Tail     time.Duration // last command completed → manager quiet (reports, progress)
+	SeqBytes int           // largest CommandSequence seen, JSON bytes
+}
+
+// perCommand divides the writes to resources by the commands run.
+func (w workloadResult) perCommand(resources ...string) float64 {
+	if w.Commands == 0 {
+		return 0
+	}
+	return w.Requests.writes(resources...) / float64(w.Commands)
+}
+
+// workloadA is the headline workload, the one profiled.
+const workloadA = "A in-process"
+
+// ourKinds are baton's own kinds; Events are counted apart.
+var ourKinds = []string{"operatorcommands", "commandsequences"}
+
+// bench is one build's measuring session: its control plane and its manager.
+type bench struct {
+	log      logr.Logger
+	s        settings
+	cp       *controlPlane
+	mgr      *manager
+	prof     profiler
+	nsSerial int
+}
+
+// runWorkload creates sh's sequences in a new namespace at once, waits for every command
+// to complete and every sequence to end, then for the manager to go quiet, and counts
+// the manager's requests at the API server over the whole window.
+func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external bool) (workloadResult, error) {
+	res := workloadResult{Name: name, Shape: sh, External: external, Commands: sh.commands()}
+	b.nsSerial++
+	ns := fmt.Sprintf("bench-%d-%s", b.nsSerial, sanitize(name))
+	if err := ensureNamespace(ctx, b.cp.client, ns); err != nil {
+		return res, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	obs, err := observe(wctx, b.log, b.cp.client, ns)
+	if err != nil {
+		return res, err
+	}
+	commandType := inProcessType
+	var exec *executor
+	if external {
+		commandType = externalType
+		if exec, err = startExecutor(wctx, b.log, b.cp.client, ns, b.s.ExecWorker); err != nil {
+			return res, err
+		}
+	}
+	seqs := sequences(ns, "s", sh, commandType)
+	alive := func() error {
+		if exec != nil {
+			if err := exec.failed(); err != nil {
+				return err
+			}
+		}
+		return b.mgr.alive()
+	}
+
+	before, err := b.cp.apiRequests(ctx)
+	if err != nil {
+		return res, err
+	}
+	b.log.Info("workload", "name", name, "shape", sh.String(), "namespace", ns)
+	start := time.Now()
+	profiled := b.prof.cpu(wctx, name, 10*time.Second, name == workloadA)
+	created, err := createAll(ctx, b.cp.client, b.s.Workers, seqs)
+	if err != nil {
+		return res, err
+	}
+	if err := obs.waitDone(ctx, res.Commands, sh.Sequences, b.s.Timeout, alive); err != nil {
+		return res, fmt.Errorf("workload %s: %w", name, err)
+	}
+	seen := obs.snapshot()
+	var completed, opened []time.Time
+	for _, s := range seen {
+		completed = append(completed, s.Completed)
+		opened = append(opened, s.Started, s.Gated)
+	}
+	_, last := span(completed...)
+	first, _ := span(opened...)
+	res.Elapsed, res.Run = last.Sub(start), last.Sub(first)
+	ds, missing := gateLatencies(seen, external)
+	res.Gate, res.Missing = summarise(ds), missing
+	res.PerSec = float64(res.Commands) / res.Elapsed.Seconds()
+	if err := b.mgr.quiet(ctx, time.Second, time.Minute); err != nil {
+		return res, err
+	}
+	res.Tail = time.Since(last)
+	res.SeqBytes, _ = obs.largestSequence()
+	after, err := b.cp.apiRequests(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := <-profiled; err != nil {
+		b.log.Error(err, "profiling the manager", "workload", name)
+	}
+	cancel()
+	own := requestCounts{{Resource: "operatorcommands", Verb: "CREATE"}: float64(created)}
+	if exec != nil {
+		if err := exec.wait(); err != nil {
+			return res, err
+		}
+		own[reqKey{Resource: "operatorcommands", Subresource: "status", Verb: "PATCH"}] = float64(exec.patches.Load())
+	}
+	diff, err := after.minus(before)
+	if err != nil {
+		return res, err
+	}
+	if res.Requests, err = diff.subtract(own); err != nil {
+		return res, err
+	}
+	b.log.Info("workload done", "name", name, "commands/s", fmt.Sprintf("%.1f", res.PerSec),
+		"writes/command", fmt.Sprintf("%.2f", res.perCommand(ourKinds...)), "events/command", fmt.Sprintf("%.2f", res.perCommand("events")),
+		"gate p99", res.Gate.P99, "tail", res.Tail.Round(time.Millisecond))
+	return res, nil
+}
+
+// stepTime is a chain's time per step: first member seen claimed → last seen completed,
+// over the steps.
+func stepTime(w workloadResult) time.Duration {
+	if w.Shape.Steps == 0 {
+		return 0
+	}
+	return w.Run / time.Duration(w.Shape.Steps)
+}
