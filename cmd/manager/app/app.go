@@ -36,6 +36,7 @@ import (
 // Options are the manager's flags.
 type Options struct {
 	MetricsBindAddress      string
+	PprofBindAddress        string
 	HealthProbeBindAddress  string
 	LeaderElect             bool
 	LeaderElectionNamespace string
@@ -61,6 +62,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		MetricsBindAddress:      ":8080",
+		PprofBindAddress:        "0",
 		HealthProbeBindAddress:  ":8081",
 		DefaultTTL:              time.Hour,
 		AssemblyTimeout:         10 * time.Minute,
@@ -76,6 +78,7 @@ func DefaultOptions() Options {
 // BindFlags registers the manager's flags on fs, with o's values as their defaults.
 func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, `Address the Prometheus metrics endpoint binds to; "0" disables it.`)
+	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, `Address Go's pprof endpoints bind to, for profiling; "0" (the default) disables them.`)
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, `Address the healthz and readyz probes bind to; "0" disables them.`)
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader so that only one manager acts at a time.")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader-election lease. Default: the pod's namespace.")
@@ -190,6 +193,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 		},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
+		PprofBindAddress:       opts.PprofBindAddress,
 		LeaderElection:         opts.LeaderElect,
 		LeaderElectionID:       leaderElectionID(opts.Namespaces),
 	}
