@@ -13,9 +13,9 @@ import (
 //     result is the second write.
 //   - An external member costs Ready, the gate-opening metadata patch, and the final phase
 //     once its executor reports.
-//   - A sequence's status is written at most once per progressInterval while it runs
-//     (progress, and its Assembling and Running phases); the final write, with the
-//     report, at once.
+//   - A sequence's progress (counts, current batch, message) is written at most once per
+//     progressInterval, and so is the Assembling it starts in; a phase change, and so the
+//     final write with the report, at once.
 //
 // Events are counted apart; events.go decides which are recorded.
 

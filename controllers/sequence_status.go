@@ -75,9 +75,9 @@ func (r *SequenceReconciler) writeSequenceStatus(ctx context.Context, u unit, se
 	if equality.Semantic.DeepEqual(seq.Status, want) {
 		return time.Time{}, nil
 	}
-	// Anything but the final write may wait: progress, and the phases a running sequence
-	// passes through (Assembling, Running), which it reports at most a second late.
-	if !want.Phase.Terminal() {
+	// Progress, or the Assembling a new sequence starts in, may wait; a phase change may
+	// not.
+	if want.Phase == seq.Status.Phase || seq.Status.Phase == "" && want.Phase == batonv1.SequenceAssembling {
 		if due := r.progress.due(u, now); due.After(now) {
 			return due, nil // written with the next write, at most progressInterval late
 		}
