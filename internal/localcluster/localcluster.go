@@ -67,12 +67,29 @@ func New() (*envtest.Environment, error) {
 	}, nil
 }
 
+// EnvOption adjusts an environment before it starts.
+type EnvOption func(*envtest.Environment)
+
+// RestartableAPIServer keeps kube-apiserver's certificates in certDir (which the caller
+// owns and removes) instead of a directory removed when it stops, so that
+// env.ControlPlane.APIServer.Stop and Start bring it back on the same port, with the same
+// serving certificate and client CA, on the same etcd: clients and kubeconfigs made before
+// the restart keep working.
+func RestartableAPIServer(certDir string) EnvOption {
+	return func(env *envtest.Environment) {
+		env.ControlPlane.GetAPIServer().CertDir = certDir
+	}
+}
+
 // StartEnv starts kube-apiserver and etcd with baton's CRDs, without the manager, and
 // returns the environment (Stop it when done), its config and a client that can watch.
-func StartEnv() (*envtest.Environment, *rest.Config, client.WithWatch, error) {
+func StartEnv(opts ...EnvOption) (*envtest.Environment, *rest.Config, client.WithWatch, error) {
 	env, err := New()
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	for _, opt := range opts {
+		opt(env)
 	}
 	cfg, err := env.Start()
 	if err != nil {
