@@ -52,7 +52,7 @@ var _ = Describe("the API server stopped under a running manager", func() {
 		Expect(apiServer.Start()).To(Succeed())
 		down = false
 		restarted := time.Now()
-		Expect(apiServer.SecureServing.Address + ":" + apiServer.SecureServing.Port).To(Equal(address), "the same port")
+		Expect(apiServer.SecureServing.Address+":"+apiServer.SecureServing.Port).To(Equal(address), "the same port")
 		By(fmt.Sprintf("kube-apiserver refused connections for %s (stopped gracefully: %t), %d requests sent before",
 			restarted.Sub(stopped).Round(time.Millisecond), stopErr == nil, inFlight))
 
