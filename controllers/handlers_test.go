@@ -109,6 +109,10 @@ func (h *handlers) registry() *steps.Registry {
 	})
 	must("block", h.block)
 	register("block-idempotent", idempotentBlock{h})
+	// versioned exists only as commandVersion v2.
+	Expect(r.Register("versioned", "v2", recording{h: h, inner: steps.HandlerFunc(func(context.Context, steps.Request) (any, error) {
+		return "v2", nil
+	})})).To(Succeed())
 	return r
 }
 
