@@ -17,6 +17,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -182,6 +183,27 @@ func commands(ns string) map[string]batonv1.OperatorCommand {
 		out[c.Name] = c
 	}
 	return out
+}
+
+// settledCommands lists the namespace's commands once no command has changed for a
+// second: after a SIGKILL, requests the process had already sent may still land.
+func settledCommands(ns string) map[string]batonv1.OperatorCommand {
+	versions := func(cmds map[string]batonv1.OperatorCommand) map[string]string {
+		out := make(map[string]string, len(cmds))
+		for name, c := range cmds {
+			out[name] = c.ResourceVersion
+		}
+		return out
+	}
+	cmds := commands(ns)
+	for {
+		time.Sleep(time.Second)
+		again := commands(ns)
+		if equality.Semantic.DeepEqual(versions(cmds), versions(again)) {
+			return again
+		}
+		cmds = again
+	}
 }
 
 // inPhase counts the namespace's commands in each phase.

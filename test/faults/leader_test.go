@@ -35,7 +35,7 @@ var _ = Describe("two managers with leader election", func() {
 		leader.kill()
 		killed := time.Now()
 		var running []string
-		for name, cmd := range commands(ns) {
+		for name, cmd := range settledCommands(ns) {
 			Expect(cmd.Status.Executer).To(BeElementOf("", "baton-a"), "only the leader works")
 			if cmd.Status.Phase == batonv1.CommandRunning {
 				running = append(running, name)
@@ -62,6 +62,16 @@ var _ = Describe("two managers with leader election", func() {
 		}
 		byB := 0
 		for _, cmd := range cmds {
+			switch cmd.Status.Phase {
+			case batonv1.CommandSucceeded:
+			case batonv1.CommandFailed:
+				Expect(cmd.Status.Error.Reason).To(Equal(batonv1.ReasonExecutorLost), cmd.Name)
+				Expect(running).To(ContainElement(cmd.Name), "only what ran on the killed leader is lost")
+			case batonv1.CommandSkipped:
+				Expect(cmd.Status.Error.Reason).To(Equal(batonv1.ReasonPredecessorFailed), cmd.Name)
+			default:
+				Fail(fmt.Sprintf("%s ended %s", cmd.Name, cmd.Status.Phase))
+			}
 			if cmd.Status.Executer == "baton-b" {
 				byB++
 				Expect(cmd.Status.Phase).To(Equal(batonv1.CommandSucceeded), cmd.Name)
