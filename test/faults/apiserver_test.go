@@ -17,7 +17,7 @@ var _ = Describe("the API server stopped under a running manager", func() {
 		ns := newNamespace()
 		e := newEndpoint(2 * time.Second)
 		m := startManager("baton-1", ns, "--max-concurrent-steps=32")
-		names := submitSequences(ns, e, sequences, steps)
+		names := submitSequences(ns, e, 0, sequences, steps)
 
 		By("stopping kube-apiserver while steps are in flight; etcd keeps running")
 		Eventually(e.requests, time.Minute).Should(BeNumerically(">=", sequences/2))

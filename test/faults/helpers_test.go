@@ -142,11 +142,11 @@ func (e *endpoint) count(ns, name string) int {
 	return e.counts["/"+ns+"/"+name]
 }
 
-// submitSequences creates n sequences of steps http steps each, POSTing to
-// /<ns>/<command name> on e, and returns the command names.
-func submitSequences(ns string, e *endpoint, n, steps int) []string {
+// submitSequences creates sequences first to first+n-1 of steps http steps each, POSTing
+// to /<ns>/<command name> on e, and returns the command names.
+func submitSequences(ns string, e *endpoint, first, n, steps int) []string {
 	var names []string
-	for s := range n {
+	for s := first; s < first+n; s++ {
 		for i := range steps {
 			name := fmt.Sprintf("seq-%03d-%d", s, i)
 			index, count := i, steps

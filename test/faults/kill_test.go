@@ -17,7 +17,7 @@ var _ = Describe("a manager killed with SIGKILL", func() {
 		ns := newNamespace()
 		e := newEndpoint(time.Second)
 		first := startManager("baton-1", ns, "--max-concurrent-steps=32")
-		names := submitSequences(ns, e, sequences, steps)
+		names := submitSequences(ns, e, 0, sequences, steps)
 
 		By("killing it while requests are in flight")
 		Eventually(func() bool {

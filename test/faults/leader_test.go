@@ -17,7 +17,7 @@ const leaseDuration, retryPeriod = 15 * time.Second, 2 * time.Second
 
 var _ = Describe("two managers with leader election", func() {
 	It("hand the work over when the leader is killed, within the lease duration, running nothing twice", func() {
-		const sequences, steps = 30, 3
+		const sequences, late, steps = 30, 10, 3
 		ns := newNamespace()
 		e := newEndpoint(time.Second)
 		args := []string{"--leader-elect", "--leader-election-namespace=" + ns, "--max-concurrent-steps=32"}
@@ -25,7 +25,7 @@ var _ = Describe("two managers with leader election", func() {
 		Eventually(func() string { return leaseHolder(ns) }, time.Minute).ShouldNot(BeEmpty())
 		holder := leaseHolder(ns)
 		standby := startManager("baton-b", ns, args...)
-		names := submitSequences(ns, e, sequences, steps)
+		names := submitSequences(ns, e, 0, sequences, steps)
 
 		By("killing the leader while its requests are in flight")
 		Eventually(func() bool {
@@ -42,13 +42,17 @@ var _ = Describe("two managers with leader election", func() {
 			}
 		}
 
+		By("submitting more work while no manager leads")
+		lateNames := submitSequences(ns, e, sequences, late, steps)
+		names = append(names, lateNames...)
+
 		Eventually(func() string { return leaseHolder(ns) }, 2*leaseDuration).ShouldNot(Equal(holder))
 		takeover := time.Since(killed)
 		// The lease expires leaseDuration after its last renewal (at most a retry period
 		// before the kill); the standby tries every retry period, jittered by up to 20%.
 		Expect(takeover).To(BeNumerically("<", leaseDuration+3*retryPeriod),
 			"the standby takes the lease once it expires")
-		Eventually(func() int { return finishedSequences(ns) }, 2*time.Minute).Should(Equal(sequences))
+		Eventually(func() int { return finishedSequences(ns) }, 2*time.Minute).Should(Equal(sequences + late))
 		finished := time.Since(killed)
 		Expect(standby.running()).To(BeTrue())
 
@@ -77,10 +81,12 @@ var _ = Describe("two managers with leader election", func() {
 				Expect(cmd.Status.Phase).To(Equal(batonv1.CommandSucceeded), cmd.Name)
 			}
 		}
-		Expect(byB).To(BeNumerically(">", 0), "the new leader ran the rest")
-		figures := fmt.Sprintf("%d sequences of %d http steps; leader killed with %d running; standby took the lease %s after the kill "+
-			"(lease %s) and finished all %s after it, running %d steps; outcome %v; %d requests, none twice",
-			sequences, steps, len(running), takeover.Round(time.Millisecond), leaseDuration, finished.Round(time.Millisecond),
+		for _, name := range lateNames {
+			Expect(cmds[name].Status.Executer).To(Equal("baton-b"), "the new leader ran %s", name)
+		}
+		figures := fmt.Sprintf("%d sequences of %d http steps, %d more submitted after the kill; leader killed with %d running; "+
+			"standby took the lease %s after the kill (lease %s) and finished all %s after it, running %d steps; outcome %v; %d requests, none twice",
+			sequences, steps, late, len(running), takeover.Round(time.Millisecond), leaseDuration, finished.Round(time.Millisecond),
 			byB, phases, e.requests())
 		By(figures)
 		AddReportEntry("leader killed", figures)

@@ -59,7 +59,7 @@ var _ = Describe("a conflict storm", func() {
 		DeferCleanup(func() { stopStorm(); wg.Wait() })
 
 		started := time.Now()
-		names := submitSequences(ns, e, sequences, steps)
+		names := submitSequences(ns, e, 0, sequences, steps)
 		time.Sleep(storm)
 		stopStorm()
 		wg.Wait()
