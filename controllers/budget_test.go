@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 	"github.com/batonhq/baton/controllers"
 )
 
-// apiWrites reads the API server's own count of write requests (apiserver_request_total,
-// creates and reads left out) to baton's kinds, by "resource[/subresource] VERB".
+// apiWrites reads the API server's own count of writes (apiserver_request_total, creates
+// and reads left out) to baton's kinds that took effect (2xx: a write lost to a conflict
+// changed nothing; make bench counts those too), by "resource[/subresource] VERB".
 func apiWrites() map[string]float64 {
 	cs, err := kubernetes.NewForConfig(cfg)
 	Expect(err).NotTo(HaveOccurred())
@@ -40,7 +42,8 @@ func apiWrites() map[string]float64 {
 		default:
 			continue
 		}
-		if labels["resource"] != "operatorcommands" && labels["resource"] != "commandsequences" {
+		if labels["resource"] != "operatorcommands" && labels["resource"] != "commandsequences" ||
+			!strings.HasPrefix(labels["code"], "2") {
 			continue
 		}
 		key := labels["resource"]
