@@ -90,7 +90,7 @@ var _ = Describe("external executors", func() {
 		scan, prepare, summarise := getCommand(ns, "scan"), getCommand(ns, "prepare"), getCommand(ns, "summarise")
 		Expect(scan.Status.StartedAt.Time).To(BeTemporally(">=", prepare.Status.CompletedAt.Time))
 		Expect(summarise.Status.StartedAt.Time).To(BeTemporally(">=", scan.Status.CompletedAt.Time))
-		Expect(eventsFor(ns, "scan")()).To(ContainElement(HavePrefix("Normal GateOpened")))
+		Eventually(eventsFor(ns, "scan"), wait).Should(ContainElement(HavePrefix("Normal GateOpened")))
 	})
 
 	It("warns Ungated about a member that carries a routing label before its gate opened", func() {

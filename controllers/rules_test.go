@@ -50,7 +50,7 @@ var _ = Describe("the rules at the edges", func() {
 		held := getCommand(ns, "held")
 		Expect(held.Status.Error.Reason).To(Equal(batonv1.ReasonExecutorCutoff))
 		Expect(held.Labels).NotTo(HaveKey(batonv1.LabelAppName), "never handed to an executor that would ignore it")
-		Expect(eventsFor(ns, "held")()).To(ContainElement(HavePrefix("Warning " + batonv1.ReasonExecutorCutoff)))
+		Eventually(eventsFor(ns, "held"), wait).Should(ContainElement(HavePrefix("Warning " + batonv1.ReasonExecutorCutoff)))
 	})
 
 	It("fails a sequence whose members disagree on commandCount, and runs none of them", func() {
@@ -59,7 +59,7 @@ var _ = Describe("the rules at the edges", func() {
 		newCommand(ns, "two").In("odd", 1, 3).Create()
 		Eventually(sequencePhase(ns, "odd"), wait).Should(Equal(batonv1.SequenceFailed))
 		Expect(getSequence(ns, "odd").Status.Reason).To(Equal(batonv1.ReasonInconsistentCount))
-		Expect(eventsFor(ns, "odd")()).To(ContainElement(HavePrefix("Warning " + batonv1.ReasonInconsistentCount)))
+		Eventually(eventsFor(ns, "odd"), wait).Should(ContainElement(HavePrefix("Warning " + batonv1.ReasonInconsistentCount)))
 		Expect(h.count("one") + h.count("two")).To(BeZero())
 	})
 

@@ -81,7 +81,7 @@ var _ = Describe("a sequence of in-process steps", func() {
 		}
 		Expect(names).To(Equal([]string{"a-first", "b-one", "b-two", "c-last"}))
 		Expect(seq.Status.CompletedAt).NotTo(BeNil())
-		Expect(eventsFor(ns, "rev")()).To(ContainElement(HavePrefix("Normal Succeeded")))
+		Eventually(eventsFor(ns, "rev"), wait).Should(ContainElement(HavePrefix("Normal Succeeded")))
 	})
 
 	It("runs a standalone command at once and makes no sequence for it", func() {
@@ -113,7 +113,7 @@ var _ = Describe("a sequence of in-process steps", func() {
 		Expect(later.Status.Error.Message).To(ContainSubstring("bad-1"))
 		Expect(h.count("later-2")).To(BeZero())
 		Expect(getSequence(ns, "fails").Status.FailedMember).To(Equal("bad-1"))
-		Expect(eventsFor(ns, "bad-1")()).To(ContainElement(HavePrefix("Warning " + batonv1.ReasonHandlerFailed)))
+		Eventually(eventsFor(ns, "bad-1"), wait).Should(ContainElement(HavePrefix("Warning " + batonv1.ReasonHandlerFailed)))
 	})
 
 	It("goes on past a failure marked continue-on-failure", func() {
