@@ -273,3 +273,28 @@ func freePort() string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// expectOnlyRunningLost checks the outcome of a killed manager: every command it was
+// running (running) failed ExecutorLost under its executer name, nothing else was lost,
+// and what was not run succeeded or was skipped after a predecessor's failure.
+func expectOnlyRunningLost(cmds map[string]batonv1.OperatorCommand, running []string, killed string) {
+	GinkgoHelper()
+	for _, name := range running {
+		st := cmds[name].Status
+		Expect(st.Phase).To(Equal(batonv1.CommandFailed), "%s was running on the killed manager", name)
+		Expect(st.Error.Reason).To(Equal(batonv1.ReasonExecutorLost))
+		Expect(st.Executer).To(Equal(killed))
+	}
+	for _, cmd := range cmds {
+		switch cmd.Status.Phase {
+		case batonv1.CommandSucceeded:
+		case batonv1.CommandFailed:
+			Expect(cmd.Status.Error.Reason).To(Equal(batonv1.ReasonExecutorLost), cmd.Name)
+			Expect(running).To(ContainElement(cmd.Name), "only what ran on the killed manager is lost")
+		case batonv1.CommandSkipped:
+			Expect(cmd.Status.Error.Reason).To(Equal(batonv1.ReasonPredecessorFailed), cmd.Name)
+		default:
+			Fail(fmt.Sprintf("%s ended %s", cmd.Name, cmd.Status.Phase))
+		}
+	}
+}

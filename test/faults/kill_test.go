@@ -51,24 +51,7 @@ var _ = Describe("a manager killed with SIGKILL", func() {
 			Expect(equality.Semantic.DeepEqual(cmds[name].Status, st)).To(BeTrue(),
 				"the status of %s recorded before the kill is kept:\nbefore %+v\nafter  %+v", name, st, cmds[name].Status)
 		}
-		for _, name := range running {
-			st := cmds[name].Status
-			Expect(st.Phase).To(Equal(batonv1.CommandFailed), "%s was running on the killed manager", name)
-			Expect(st.Error.Reason).To(Equal(batonv1.ReasonExecutorLost))
-			Expect(st.Executer).To(Equal("baton-1"))
-		}
-		for _, cmd := range cmds {
-			switch cmd.Status.Phase {
-			case batonv1.CommandSucceeded:
-			case batonv1.CommandFailed:
-				Expect(cmd.Status.Error.Reason).To(Equal(batonv1.ReasonExecutorLost), cmd.Name)
-				Expect(running).To(ContainElement(cmd.Name), "only what ran on the killed manager is lost")
-			case batonv1.CommandSkipped:
-				Expect(cmd.Status.Error.Reason).To(Equal(batonv1.ReasonPredecessorFailed), cmd.Name)
-			default:
-				Fail(fmt.Sprintf("%s ended %s", cmd.Name, cmd.Status.Phase))
-			}
-		}
+		expectOnlyRunningLost(cmds, running, "baton-1")
 		figures := fmt.Sprintf("%d sequences of %d http steps; killed with %d succeeded, %d running, %d requests sent; "+
 			"recovered in %s; outcome %v; %d requests in all, none twice; recorded results lost: 0 of %d",
 			sequences, steps, len(recorded), len(running), sentBefore, recovery.Round(time.Millisecond), phases,
