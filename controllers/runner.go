@@ -29,7 +29,6 @@ import (
 // its context past its deadline, which is abandoned (logged, counted) so that it cannot
 // hold a slot forever.
 type runner struct {
-	client   client.Client
 	writer   *statusWriter
 	registry *steps.Registry
 	events   *eventPolicy
@@ -75,11 +74,11 @@ const slotGrace = 100 * time.Millisecond
 // runner stops waiting for it.
 const abandonGrace = 250 * time.Millisecond
 
-func newRunner(c client.Client, writer *statusWriter, registry *steps.Registry, ev *eventPolicy, clk clock.Clock,
+func newRunner(writer *statusWriter, registry *steps.Registry, ev *eventPolicy, clk clock.Clock,
 	opts engine.Options, executer string, maxConcurrent int, log logr.Logger) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &runner{
-		client: c, writer: writer, registry: registry, events: ev, clock: clk, opts: opts,
+		writer: writer, registry: registry, events: ev, clock: clk, opts: opts,
 		executer: executer, log: log, wake: make(chan event.GenericEvent, 64),
 		sem: make(chan struct{}, max(maxConcurrent, 1)), ctx: ctx, cancel: cancel,
 		jobs: map[string]map[types.UID]*job{},

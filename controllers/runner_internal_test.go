@@ -14,7 +14,7 @@ import (
 // TestRunnerForgetsCommandsGone: the jobs of commands that were deleted before the next
 // reconcile are dropped, and their handlers' contexts end; the others stay.
 func TestRunnerForgetsCommandsGone(t *testing.T) {
-	r := newRunner(nil, nil, nil, nil, clock.RealClock{}, engine.Options{}, "test", 1, logr.Discard())
+	r := newRunner(nil, nil, nil, clock.RealClock{}, engine.Options{}, "test", 1, logr.Discard())
 	u := unit{namespace: "ns", index: "seq:a", key: "a"}
 	hold := func(uid types.UID, claimed bool) context.Context {
 		ctx, cancel := context.WithCancelCause(context.Background())

@@ -73,7 +73,7 @@ func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Mana
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &batonv1.OperatorCommand{}, memberKeyField, indexMemberKey); err != nil {
 		return fmt.Errorf("indexing commands by sequence: %w", err)
 	}
-	r.runner = newRunner(r.client, r.writer, r.registry, r.events, r.clock, r.opts.Engine, r.opts.Executer,
+	r.runner = newRunner(r.writer, r.registry, r.events, r.clock, r.opts.Engine, r.opts.Executer,
 		r.opts.MaxConcurrentSteps, mgr.GetLogger().WithName("runner"))
 	if err := mgr.Add(r.runner); err != nil {
 		return fmt.Errorf("adding the step runner: %w", err)

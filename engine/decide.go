@@ -324,19 +324,6 @@ func (d *decision) finish(ms *memberState, phase batonv1.CommandPhase, reason, m
 	})
 }
 
-// setPhase writes a non-terminal phase.
-func (d *decision) setPhase(ms *memberState, phase batonv1.CommandPhase, message string) {
-	if !CanTransition(ms.observed, phase) {
-		return
-	}
-	st := ms.m.Status
-	st.Phase = phase
-	st.Message = message
-	ms.plan.Action = ActionSetStatus
-	ms.plan.Status = st
-	ms.plan.Phase = phase
-}
-
 func (d *decision) wakeAt(t time.Time) {
 	if t.IsZero() || !t.After(d.now) {
 		return

@@ -10,7 +10,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
@@ -189,10 +188,3 @@ var _ = Describe("watch", func() {
 		Expect(r.code).To(Equal(0))
 	})
 })
-
-// pollUntil polls cond for a test assertion that has nothing to watch.
-func pollUntil(cond func() bool) {
-	GinkgoHelper()
-	Expect(wait.PollUntilContextTimeout(suiteCtx, 50*time.Millisecond, 30*time.Second, true,
-		func(context.Context) (bool, error) { return cond(), nil })).To(Succeed())
-}
