@@ -22,8 +22,8 @@ var _ = Describe("the claim", func() {
 		ha, hb := newHandlers(ns), newHandlers(ns)
 		optsA, optsB := testOptions(), testOptions()
 		optsA.Executer, optsB.Executer = "baton-a", "baton-b"
-		startManager(optsA, ha)
-		startManager(optsB, hb)
+		stopA := startManager(optsA, ha)
+		stopB := startManager(optsB, hb)
 
 		names := make([]string, commands)
 		for i := range names {
@@ -41,10 +41,14 @@ var _ = Describe("the claim", func() {
 			return n
 		}
 		Eventually(terminal, 2*wait).Should(Equal(commands))
+		// A command taken for lost is terminal while the handler of its claim may not have
+		// been entered yet: stopping waits for every claimed handler to run.
+		stopA()
+		stopB()
 
 		lost := 0
 		for _, name := range names {
-			a, b := ha.count(name), hb.count(name)
+			a, b := ha.startedCount(name)(), hb.startedCount(name)()
 			Expect(a+b).To(Equal(1), "command %s ran %d times under baton-a and %d under baton-b", name, a, b)
 			ranOn := "baton-a"
 			if b == 1 {
