@@ -21,8 +21,9 @@ import (
 
 // runner executes in-process handlers: it claims a command as its gate opens, runs its
 // handler with a context ending at the command's TTL, retries what the handler marks
-// retryable, and writes the result. At most maxConcurrent handlers run at once; a member
-// that must wait for a slot is written Ready first, so kubectl shows why it waits.
+// retryable, and writes the result. At most maxConcurrent handlers run at once, the oldest
+// waiting command first (slotPool); a member that must wait for a slot is written Ready
+// first, so kubectl shows why it waits.
 //
 // It is a manager Runnable: handlers run only while the manager does (and, with leader
 // election, while it leads), and stopping waits for them — except a handler that ignores
@@ -38,8 +39,8 @@ type runner struct {
 	log      logr.Logger
 	// wake makes the controller reconcile a command's unit again: a claim lost a race, or
 	// a handler stopped without a result.
-	wake chan event.GenericEvent
-	sem  chan struct{}
+	wake  chan event.GenericEvent
+	slots *slotPool
 
 	// ctx ends when the manager stops; every handler runs under it.
 	ctx    context.Context
@@ -80,7 +81,7 @@ func newRunner(writer *statusWriter, registry *steps.Registry, ev *eventPolicy, 
 	return &runner{
 		writer: writer, registry: registry, events: ev, clock: clk, opts: opts,
 		executer: executer, log: log, wake: make(chan event.GenericEvent, 64),
-		sem: make(chan struct{}, max(maxConcurrent, 1)), ctx: ctx, cancel: cancel,
+		slots: newSlotPool(maxConcurrent), ctx: ctx, cancel: cancel,
 		jobs: map[string]map[types.UID]*job{},
 	}
 }
@@ -181,7 +182,7 @@ func (r *runner) run(jobCtx context.Context, u unit, j *job, cmd *batonv1.Operat
 	}
 	if err := r.claim(writeCtx, u, j, cmd, plan); err != nil {
 		log.V(1).Info("claim lost; reconciling again", "error", err.Error())
-		<-r.sem
+		r.slots.release()
 		r.release(u, cmd)
 		return
 	}
@@ -216,29 +217,27 @@ func withDeadline(parent context.Context, deadline time.Time) (context.Context, 
 // acquire takes a concurrency slot. When none is free it first writes the planned Ready
 // status, then waits; it gives up when ctx ends or that write fails.
 func (r *runner) acquire(ctx context.Context, cmd *batonv1.OperatorCommand, plan engine.MemberPlan, u unit) bool {
+	ticket := r.slots.request(priorityOf(u, cmd))
 	// A slot freed within slotGrace is not worth a Ready write: slots turn over fast.
 	grace := time.NewTimer(slotGrace)
 	defer grace.Stop()
 	select {
-	case r.sem <- struct{}{}:
+	case <-ticket.granted:
 		return true
 	case <-grace.C:
 	case <-ctx.Done():
+		r.slots.withdraw(ticket)
 		return false
 	}
 	from := cmd.Status.Phase
 	if _, err := r.writer.write(ctx, cmd, plan.Status); err != nil {
+		r.slots.withdraw(ticket)
 		return false
 	}
 	if from != plan.Status.Phase {
 		r.events.command(u, cmd, engine.Event{Reason: eventReady, Message: plan.Status.Message})
 	}
-	select {
-	case r.sem <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return r.slots.await(ctx, ticket)
 }
 
 // release forgets a command this process no longer holds, and asks for a reconcile so
@@ -277,7 +276,7 @@ func (r *runner) attempts(ctx, writeCtx context.Context, u unit, cmd *batonv1.Op
 	plan engine.MemberPlan, env engine.Env, log logr.Logger) (any, error) {
 	for {
 		payload, err := r.attempt(ctx, cmd, handler, env, log)
-		<-r.sem
+		r.slots.release()
 		if err == nil || ctx.Err() != nil || !steps.IsRetryable(err) || int(cmd.Status.Attempts) >= plan.MaxAttempts ||
 			!engine.RetryFits(r.opts, int(cmd.Status.Attempts), r.clock.Now(), plan.Deadline) {
 			return payload, err
@@ -295,9 +294,7 @@ func (r *runner) attempts(ctx, writeCtx context.Context, u unit, cmd *batonv1.Op
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		select {
-		case r.sem <- struct{}{}:
-		case <-ctx.Done():
+		if !r.slots.acquire(ctx, priorityOf(u, cmd)) {
 			return nil, ctx.Err()
 		}
 	}

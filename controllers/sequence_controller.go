@@ -12,7 +12,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
@@ -78,7 +77,7 @@ func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Mana
 	if err := mgr.Add(r.runner); err != nil {
 		return fmt.Errorf("adding the step runner: %w", err)
 	}
-	toUnit := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []ctrl.Request {
+	toUnit := oldestFirst{toUnits: func(_ context.Context, obj client.Object) []ctrl.Request {
 		switch o := obj.(type) {
 		case *batonv1.OperatorCommand:
 			return []ctrl.Request{requestFor(o.Namespace, unitKey(o))}
@@ -86,7 +85,7 @@ func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Mana
 			return []ctrl.Request{requestFor(o.Namespace, sequencePrefix+o.Spec.Key)}
 		}
 		return nil
-	})
+	}}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("sequence").
 		Watches(&batonv1.OperatorCommand{}, toUnit).
