@@ -11,16 +11,31 @@ import (
 	"github.com/batonhq/baton/engine"
 )
 
-// applyMembers carries out the plan's member actions in report order. An external
-// command's gate-opening patch is its last write: the engine plans nothing more for it
-// until its executor reports.
+// applyMembers carries out the plan's member actions: those that open a gate first (the
+// next batch waits on them; nothing waits on the final phase of the member that just
+// completed), each group in report order. An external command's gate-opening patch is its
+// last write: the engine plans nothing more for it until its executor reports.
 func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []batonv1.OperatorCommand, plan engine.Plan, now time.Time) error {
 	byName := make(map[string]*batonv1.OperatorCommand, len(cmds))
 	for i := range cmds {
 		byName[cmds[i].Name] = &cmds[i]
 	}
 	gates := gateTimes{cmds: cmds}
+	for _, gatesFirst := range []bool{true, false} {
+		if err := r.applyPass(ctx, u, &gates, byName, plan, now, gatesFirst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyPass applies the actions that open a gate (opening true), or all the others.
+func (r *SequenceReconciler) applyPass(ctx context.Context, u unit, gates *gateTimes, byName map[string]*batonv1.OperatorCommand,
+	plan engine.Plan, now time.Time, opening bool) error {
 	for _, mp := range plan.Members {
+		if opensGate(mp.Action) != opening {
+			continue
+		}
 		cmd := byName[mp.Name]
 		if cmd == nil {
 			continue
@@ -32,7 +47,7 @@ func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []ba
 			continue
 		}
 		cmd = cmd.DeepCopy() // the cache's object: never written through
-		if err := r.applyMember(ctx, u, &gates, cmd, mp, now); err != nil {
+		if err := r.applyMember(ctx, u, gates, cmd, mp, now); err != nil {
 			return err
 		}
 		// Only after the write: a write lost to a race describes nothing that happened.
@@ -42,6 +57,8 @@ func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []ba
 	}
 	return nil
 }
+
+func opensGate(a engine.ActionType) bool { return a == engine.ActionOpenGate || a == engine.ActionRun }
 
 func (r *SequenceReconciler) applyMember(ctx context.Context, u unit, gates *gateTimes, cmd *batonv1.OperatorCommand, mp engine.MemberPlan, now time.Time) error {
 	switch mp.Action {

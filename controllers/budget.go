@@ -13,42 +13,42 @@ import (
 //     result is the second write.
 //   - An external member costs Ready, the gate-opening metadata patch, and the final phase
 //     once its executor reports.
-//   - A sequence's progress (counts, current batch, message) is written at most once per
-//     progressInterval, and so is the Assembling it starts in; a phase change, and so the
-//     final write with the report, at once.
+//   - A sequence's progress (counts, current batch, message) is written progressInterval
+//     after it first differs from what is stored (trailing edge: every change within that
+//     second goes into one write), and so is the Assembling it starts in; a phase change,
+//     and so the final write with the report, at once, carrying any progress waiting.
 //
 // Events are counted apart; events.go decides which are recorded.
 
 // progressInterval is the least time between two progress writes of one sequence.
 const progressInterval = time.Second
 
-// progressWrites remembers when each sequence's status was last written, to coalesce its
-// progress writes.
+// progressWrites remembers, per sequence, since when its progress has been waiting to be
+// written, to coalesce its progress writes.
 type progressWrites struct {
-	mu   sync.Mutex
-	last map[string]time.Time
+	mu      sync.Mutex
+	waiting map[string]time.Time
 }
 
-// due is when unit u's progress may be written next: now or later.
+// due is when unit u's progress, found differing from what is stored at now, is to be
+// written: progressInterval after it was first found differing.
 func (p *progressWrites) due(u unit, now time.Time) time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if at := p.last[u.id()].Add(progressInterval); at.After(now) {
-		return at
+	if p.waiting == nil {
+		p.waiting = map[string]time.Time{}
 	}
-	return now
+	since, ok := p.waiting[u.id()]
+	if !ok {
+		since = now
+		p.waiting[u.id()] = since
+	}
+	return since.Add(progressInterval)
 }
 
-// wrote records a status write of unit u at now; a finished unit is forgotten.
-func (p *progressWrites) wrote(u unit, now time.Time, finished bool) {
+// wrote records that unit u's status was written (or created): nothing waits.
+func (p *progressWrites) wrote(u unit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.last == nil {
-		p.last = map[string]time.Time{}
-	}
-	if finished {
-		delete(p.last, u.id())
-		return
-	}
-	p.last[u.id()] = now
+	delete(p.waiting, u.id())
 }

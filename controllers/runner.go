@@ -67,9 +67,10 @@ var (
 )
 
 // slotGrace is how long a member waits for a concurrency slot before it is written Ready:
-// a member that must wait for a free slot shows it, one that gets one at once costs no
-// write.
-const slotGrace = 100 * time.Millisecond
+// a member that must wait for a free slot shows it, one that gets one within the second —
+// the precision of every timestamp baton writes, and the lag allowed to a sequence's
+// progress — costs no write.
+const slotGrace = time.Second
 
 // abandonGrace is how long a handler may take to return once its context ended before the
 // runner stops waiting for it.
@@ -218,7 +219,7 @@ func withDeadline(parent context.Context, deadline time.Time) (context.Context, 
 // status, then waits; it gives up when ctx ends or that write fails.
 func (r *runner) acquire(ctx context.Context, cmd *batonv1.OperatorCommand, plan engine.MemberPlan, u unit) bool {
 	ticket := r.slots.request(priorityOf(u, cmd))
-	// A slot freed within slotGrace is not worth a Ready write: slots turn over fast.
+	// A slot freed within slotGrace is not worth a Ready write.
 	grace := time.NewTimer(slotGrace)
 	defer grace.Stop()
 	select {

@@ -45,7 +45,7 @@ func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *bato
 			return nil, time.Time{}, fmt.Errorf("creating the sequence %s: %w", u.key, err)
 		}
 		r.events.sequence(u, seq, engine.Event{Reason: "Created", Message: fmt.Sprintf("sequence %s created", u.key)})
-		r.progress.wrote(u, now, false) // the create was a write too
+		r.progress.wrote(u)
 	}
 	due, err := r.writeSequenceStatus(ctx, u, seq, plan.Status, now)
 	if err != nil {
@@ -87,7 +87,7 @@ func (r *SequenceReconciler) writeSequenceStatus(ctx context.Context, u unit, se
 	if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return time.Time{}, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
 	}
-	r.progress.wrote(u, now, want.Phase.Terminal())
+	r.progress.wrote(u)
 	return time.Time{}, nil
 }
 
