@@ -14,45 +14,31 @@ import (
 // applyMembers carries out the plan's member actions: those that open a gate first (the
 // next batch waits on them; nothing waits on the final phase of the member that just
 // completed), each group in report order. An external command's gate-opening patch is its
-// last write: the engine plans nothing more for it until its executor reports.
+// last write: the engine plans nothing more for it until its executor reports. cmds are in
+// the snapshot's order, so a member plan's position finds its command.
 func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []batonv1.OperatorCommand, plan engine.Plan, now time.Time) error {
-	byName := make(map[string]*batonv1.OperatorCommand, len(cmds))
-	for i := range cmds {
-		byName[cmds[i].Name] = &cmds[i]
-	}
 	gates := gateTimes{cmds: cmds}
-	for _, gatesFirst := range []bool{true, false} {
-		if err := r.applyPass(ctx, u, &gates, byName, plan, now, gatesFirst); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// applyPass applies the actions that open a gate (opening true), or all the others.
-func (r *SequenceReconciler) applyPass(ctx context.Context, u unit, gates *gateTimes, byName map[string]*batonv1.OperatorCommand,
-	plan engine.Plan, now time.Time, opening bool) error {
-	for _, mp := range plan.Members {
-		if opensGate(mp.Action) != opening {
-			continue
-		}
-		cmd := byName[mp.Name]
-		if cmd == nil {
-			continue
-		}
-		if cmd.Status.Completed {
-			r.runner.forget(u, cmd.UID)
+	var later []int // plan positions of the actions that open no gate
+	for i := range plan.Members {
+		mp := &plan.Members[i]
+		if mp.Member >= len(cmds) || cmds[mp.Member].Name != mp.Name {
+			return fmt.Errorf("the plan of %s does not match its commands at %s", u.key, mp.Name)
 		}
 		if mp.Action == engine.ActionNone && len(mp.Events) == 0 {
 			continue
 		}
-		cmd = cmd.DeepCopy() // the cache's object: never written through
-		if err := r.applyMember(ctx, u, gates, cmd, mp, now); err != nil {
+		if !opensGate(mp.Action) {
+			later = append(later, i)
+			continue
+		}
+		if err := r.applyMember(ctx, u, &gates, &cmds[mp.Member], mp, now); err != nil {
 			return err
 		}
-		// Only after the write: a write lost to a race describes nothing that happened.
-		for _, e := range mp.Events {
-			r.events.command(u, cmd, e)
+	}
+	for _, i := range later {
+		mp := &plan.Members[i]
+		if err := r.applyMember(ctx, u, &gates, &cmds[mp.Member], mp, now); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -60,7 +46,20 @@ func (r *SequenceReconciler) applyPass(ctx context.Context, u unit, gates *gateT
 
 func opensGate(a engine.ActionType) bool { return a == engine.ActionOpenGate || a == engine.ActionRun }
 
-func (r *SequenceReconciler) applyMember(ctx context.Context, u unit, gates *gateTimes, cmd *batonv1.OperatorCommand, mp engine.MemberPlan, now time.Time) error {
+// applyMember carries out one member's action, then records its events: only after the
+// write, since a write lost to a race describes nothing that happened.
+func (r *SequenceReconciler) applyMember(ctx context.Context, u unit, gates *gateTimes, cached *batonv1.OperatorCommand, mp *engine.MemberPlan, now time.Time) error {
+	cmd := cached.DeepCopy() // the cache's object: never written through
+	if err := r.act(ctx, u, gates, cmd, mp, now); err != nil {
+		return err
+	}
+	for _, e := range mp.Events {
+		r.events.command(u, cmd, e)
+	}
+	return nil
+}
+
+func (r *SequenceReconciler) act(ctx context.Context, u unit, gates *gateTimes, cmd *batonv1.OperatorCommand, mp *engine.MemberPlan, now time.Time) error {
 	switch mp.Action {
 	case engine.ActionSetStatus:
 		_, err := r.writer.write(ctx, cmd, mp.Status)
@@ -80,7 +79,7 @@ func (r *SequenceReconciler) applyMember(ctx context.Context, u unit, gates *gat
 		if cmd.Status.Phase == "" || cmd.Status.Phase == batonv1.CommandPending {
 			gates.observe(cmd, now)
 		}
-		r.runner.start(u, cmd, mp)
+		r.runner.start(u, cmd, *mp)
 	}
 	return nil
 }

@@ -96,16 +96,23 @@ func (r *runner) Start(ctx context.Context) error {
 	return nil
 }
 
-// holds reports whether this process holds the command (queued or claimed), and whether
-// it claimed it.
-func (r *runner) holds(u unit, uid types.UID) (held, claimed bool) {
+// holding lists the commands of unit u this process holds (queued or claimed), each
+// with whether it claimed it; nil for none.
+func (r *runner) holding(u unit) map[types.UID]bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	j := r.jobs[u.id()][uid]
-	return j != nil, j != nil && j.claimed
+	jobs := r.jobs[u.id()]
+	if len(jobs) == 0 {
+		return nil
+	}
+	held := make(map[types.UID]bool, len(jobs))
+	for uid, j := range jobs {
+		held[uid] = j.claimed
+	}
+	return held
 }
 
-// forget drops a command the reconciler saw terminal.
+// forget drops a command this process no longer holds.
 func (r *runner) forget(u unit, uid types.UID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -121,16 +128,32 @@ func (r *runner) dropLocked(unitID string, uid types.UID) {
 	}
 }
 
-// forgetGone drops the jobs of unit u whose commands no longer exist, cancelling their
-// handlers.
-func (r *runner) forgetGone(u unit, present map[types.UID]bool) {
+// settle drops the jobs of unit u whose commands the reconciler now sees completed, and
+// those whose commands are gone, cancelling their handlers. cmds are all of u's commands.
+func (r *runner) settle(u unit, cmds []batonv1.OperatorCommand) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for uid, j := range r.jobs[u.id()] {
+	jobs := r.jobs[u.id()]
+	if len(jobs) == 0 {
+		return
+	}
+	present := make(map[types.UID]bool, len(jobs))
+	for i := range cmds {
+		if c := &cmds[i]; jobs[c.UID] != nil {
+			present[c.UID] = true
+			if c.Status.Completed {
+				delete(jobs, c.UID)
+			}
+		}
+	}
+	for uid, j := range jobs {
 		if !present[uid] {
 			j.cancel(errCommandGone)
-			r.dropLocked(u.id(), uid)
+			delete(jobs, uid)
 		}
+	}
+	if len(jobs) == 0 {
+		delete(r.jobs, u.id())
 	}
 }
 

@@ -5,15 +5,18 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/engine"
 )
 
-// TestRunnerForgetsCommandsGone: the jobs of commands that were deleted before the next
-// reconcile are dropped, and their handlers' contexts end; the others stay.
-func TestRunnerForgetsCommandsGone(t *testing.T) {
+// TestRunnerSettles: the jobs of commands that were deleted before the next reconcile are
+// dropped and their handlers' contexts end; those of commands seen completed are dropped
+// with their contexts left alone (their handlers are done); the others stay.
+func TestRunnerSettles(t *testing.T) {
 	r := newRunner(nil, nil, nil, clock.RealClock{}, engine.Options{}, "test", 1, logr.Discard())
 	u := unit{namespace: "ns", index: "seq:a", key: "a"}
 	hold := func(uid types.UID, claimed bool) context.Context {
@@ -24,23 +27,33 @@ func TestRunnerForgetsCommandsGone(t *testing.T) {
 		r.jobs[u.id()][uid] = &job{claimed: claimed, cancel: cancel}
 		return ctx
 	}
-	goneCtx, keptCtx := hold("gone", true), hold("kept", false)
+	command := func(uid types.UID, completed bool) batonv1.OperatorCommand {
+		return batonv1.OperatorCommand{ObjectMeta: metav1.ObjectMeta{UID: uid},
+			Status: batonv1.OperatorCommandStatus{Completed: completed}}
+	}
+	goneCtx, doneCtx, keptCtx := hold("gone", true), hold("done", true), hold("kept", false)
 
-	r.forgetGone(u, map[types.UID]bool{"kept": true})
-	if held, _ := r.holds(u, "gone"); held {
+	r.settle(u, []batonv1.OperatorCommand{command("kept", false), command("done", true), command("other", false)})
+	if _, held := r.holding(u)["gone"]; held {
 		t.Error("a deleted command is still held")
 	}
 	if context.Cause(goneCtx) != errCommandGone {
 		t.Errorf("the deleted command's handler context: cause %v, want %v", context.Cause(goneCtx), errCommandGone)
 	}
-	if held, claimed := r.holds(u, "kept"); !held || claimed {
+	if _, held := r.holding(u)["done"]; held {
+		t.Error("a completed command is still held")
+	}
+	if doneCtx.Err() != nil {
+		t.Error("the completed command's handler context was cancelled")
+	}
+	if claimed, held := r.holding(u)["kept"]; !held || claimed {
 		t.Errorf("the remaining command: held %t claimed %t, want held, not claimed", held, claimed)
 	}
 	if keptCtx.Err() != nil {
 		t.Error("the remaining command's handler context ended")
 	}
 
-	r.forgetGone(u, nil)
+	r.settle(u, nil)
 	if len(r.jobs) != 0 {
 		t.Errorf("jobs left after every command went: %v", r.jobs)
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -143,15 +142,11 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	return ctrl.Result{RequeueAfter: untilEarliest(now, plan.NextWake, retireAt, progressAt)}, nil
 }
 
-// forgetGone drops what this process remembers of the unit's commands that no longer
-// exist: handlers it holds, Ungated warnings given.
+// forgetGone drops what this process remembers of the unit's commands that are gone
+// (handlers it holds, Ungated warnings given), and the jobs of those it sees completed.
 func (r *SequenceReconciler) forgetGone(u unit, cmds []batonv1.OperatorCommand) {
-	present := make(map[types.UID]bool, len(cmds))
-	for i := range cmds {
-		present[cmds[i].UID] = true
-	}
-	r.runner.forgetGone(u, present)
-	r.events.forgetGone(u, present)
+	r.runner.settle(u, cmds)
+	r.events.forgetGone(u, cmds)
 }
 
 // members lists the unit's commands from the cache index. They are the cache's own

@@ -20,10 +20,11 @@ func (r *SequenceReconciler) snapshot(u unit, cmds []batonv1.OperatorCommand, se
 		snap.Sequence = &seq.Status
 		snap.Cancelled = seq.Annotations[batonv1.AnnotationCancel] == "true"
 	}
+	holding := r.runner.holding(u)
 	for i := range cmds {
 		cmd := &cmds[i]
 		handler, hasHandler := r.registry.Lookup(cmd.Spec.CommandType, cmd.Spec.CommandVersion)
-		held, claimed := r.runner.holds(u, cmd.UID)
+		claimed, held := holding[cmd.UID]
 		snap.Members[i] = engine.Member{
 			Name:              cmd.Name,
 			Labels:            cmd.Labels,

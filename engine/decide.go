@@ -67,6 +67,7 @@ type decision struct {
 // memberState is one member as observed and as planned.
 type memberState struct {
 	m        *Member
+	pos      int           // m's position in the snapshot's Members
 	ttl      time.Duration // effective TTL, 0 for none
 	deadline time.Time     // creation + ttl, zero for none
 	// recorded is status.phase, baton's own record ("" and unknown read as Pending).
@@ -109,13 +110,19 @@ func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return compareMembers(&s.Members[a], &s.Members[b])
+	// Positions break ties, so the order is total and an unstable sort (several times
+	// faster than a stable one on a large sequence) is deterministic.
+	slices.SortFunc(order, func(a, b int) int {
+		if c := compareMembers(&s.Members[a], &s.Members[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
 	})
 	d.plans = make([]MemberPlan, len(s.Members))
 	d.members = make([]memberState, len(s.Members))
 	for k, i := range order {
 		d.members[k] = d.observeMember(&s.Members[i])
+		d.members[k].pos = i
 		d.members[k].plan = &d.plans[k]
 	}
 	for lo := 0; lo < len(d.members); {
@@ -207,6 +214,7 @@ func continueOnFailure(m *Member) bool {
 func (d *decision) decideMember(ms *memberState, open bool, culprit *memberState) {
 	*ms.plan = MemberPlan{
 		Name:     ms.m.Name,
+		Member:   ms.pos,
 		Status:   ms.m.Status,
 		Phase:    ms.observed,
 		Deadline: ms.deadline,

@@ -106,7 +106,10 @@ const (
 
 // MemberPlan is what to do with one member.
 type MemberPlan struct {
-	Name   string
+	Name string
+	// Member is the member's position in the Snapshot's Members: a caller that built them
+	// from its own list finds the object there without a lookup by name.
+	Member int
 	Action ActionType
 	// Status is the member's status after the action; for ActionRun, before the claim
 	// (phase Ready for a first run, Running for the re-run of a lost idempotent handler),
