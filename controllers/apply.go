@@ -3,8 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
@@ -89,48 +87,37 @@ func (r *SequenceReconciler) act(ctx context.Context, u unit, gates *gateTimes, 
 // external one).
 type gateTimes struct {
 	cmds []batonv1.OperatorCommand
-	done map[int]time.Time // built on first use
+	done map[int]time.Time // by batch index, once asked; zero for the first batch
 }
 
 func (g *gateTimes) observe(cmd *batonv1.OperatorCommand, now time.Time) {
 	if cmd.Spec.CommandIndex == nil {
 		return
 	}
-	if g.done == nil {
-		g.done = predecessorsDone(g.cmds)
+	idx := *cmd.Spec.CommandIndex
+	done, ok := g.done[idx]
+	if !ok {
+		done = predecessorsDone(g.cmds, idx)
+		if g.done == nil {
+			g.done = map[int]time.Time{}
+		}
+		g.done[idx] = done
 	}
-	if done, ok := g.done[*cmd.Spec.CommandIndex]; ok {
+	if !done.IsZero() {
 		gateLatency.Observe(now.Sub(done).Seconds())
 	}
 }
 
-// predecessorsDone maps each commandIndex to when the last member of an earlier batch
-// completed: the instant that batch's gate could open. The first batch has no entry.
-func predecessorsDone(cmds []batonv1.OperatorCommand) map[int]time.Time {
-	latest := map[int]time.Time{} // per index, its own latest completion
+// predecessorsDone is when the last member of a batch before index completed: the instant
+// the gate of batch index could open; zero when none did. One pass, no allocation: it runs
+// on every gate opening of a sequence that may have thousands of members.
+func predecessorsDone(cmds []batonv1.OperatorCommand, index int) time.Time {
+	var latest time.Time
 	for i := range cmds {
 		c := &cmds[i]
-		if c.Spec.CommandIndex == nil {
-			continue
-		}
-		idx := *c.Spec.CommandIndex
-		if _, seen := latest[idx]; !seen {
-			latest[idx] = time.Time{}
-		}
-		if c.Status.CompletedAt != nil && c.Status.CompletedAt.After(latest[idx]) {
-			latest[idx] = c.Status.CompletedAt.Time
+		if c.Spec.CommandIndex != nil && *c.Spec.CommandIndex < index && c.Status.CompletedAt != nil && c.Status.CompletedAt.After(latest) {
+			latest = c.Status.CompletedAt.Time
 		}
 	}
-	indexes := slices.Sorted(maps.Keys(latest))
-	done := make(map[int]time.Time, len(indexes))
-	var upTo time.Time
-	for _, idx := range indexes {
-		if !upTo.IsZero() {
-			done[idx] = upTo
-		}
-		if latest[idx].After(upTo) {
-			upTo = latest[idx]
-		}
-	}
-	return done
+	return latest
 }
