@@ -89,6 +89,10 @@ func (h *handlers) registry() *steps.Registry {
 		}
 		return "ok", nil
 	})
+	must("echo", func(_ context.Context, req steps.Request) (any, error) {
+		return map[string]any{"args": req.Args(), "envArgs": req.Env.Args, "body": string(req.Command.Spec.Body),
+			"designators": len(req.Command.Spec.Designators)}, nil
+	})
 	must("big", func(_ context.Context, req steps.Request) (any, error) {
 		return []byte(strings.Repeat("x", 4<<10)), nil
 	})

@@ -200,7 +200,7 @@ func (r *runner) run(jobCtx context.Context, u unit, j *job, cmd *batonv1.Operat
 	// Results are written until the TTL, even when the handler's context ended early.
 	writeCtx, cancelWrite := withDeadline(r.ctx, plan.Deadline)
 	defer cancelWrite()
-	if !ok || !r.acquire(ctx, cmd, plan, u) {
+	if !ok || !r.loadTrimmed(ctx, cmd, &env) || !r.acquire(ctx, cmd, plan, u) {
 		r.release(u, cmd)
 		return
 	}
@@ -229,6 +229,37 @@ func (r *runner) run(jobCtx context.Context, u unit, j *job, cmd *batonv1.Operat
 		log.Error(err, "writing the result")
 		r.release(u, cmd)
 	}
+}
+
+// loadTrimmed gives a command the cache keeps trimmed (CacheTransform) its args, body and
+// designators, read from the API server, and its handler's view its args. A transient
+// failure is retried with backoff until ctx ends; false when it did, or the command is gone.
+func (r *runner) loadTrimmed(ctx context.Context, cmd *batonv1.OperatorCommand, env *engine.Env) bool {
+	if !cmd.Spec.Trimmed {
+		return true
+	}
+	stored := &batonv1.OperatorCommand{}
+	delay := ownWriteBaseDelay
+	for {
+		err := r.writer.apiRead.Get(ctx, client.ObjectKeyFromObject(cmd), stored)
+		if err == nil {
+			break
+		}
+		if !isTransient(err) {
+			r.log.V(1).Info("reading a trimmed command", "command", client.ObjectKeyFromObject(cmd), "error", err.Error())
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-r.clock.After(delay):
+		}
+		delay = min(2*delay, ownWriteMaxDelay)
+	}
+	cmd.Spec.Args, cmd.Spec.Body, cmd.Spec.Designators = stored.Spec.Args, stored.Spec.Body, stored.Spec.Designators
+	cmd.Spec.Trimmed = false
+	env.Args = stored.Spec.Args
+	return true
 }
 
 func withDeadline(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {

@@ -78,7 +78,7 @@ func startManager(opts controllers.Options, h *handlers) (stop func()) {
 		// Each spec's manager watches only the spec's namespace (--namespace), so what an
 		// earlier spec left running is no business of a later one.
 		Cache: cache.Options{DefaultNamespaces: map[string]cache.Config{h.ns: {}},
-			DefaultTransform: cache.TransformStripManagedFields()},
+			DefaultTransform: controllers.CacheTransform},
 		// Each manager registers a controller named "sequence"; the specs start several.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})

@@ -50,6 +50,9 @@ type OperatorCommandSpec struct {
 	// TTLIsString is set when decoding: the object as stored holds spec.ttl as a duration
 	// string, which baton rewrites to int64 nanoseconds. Never serialised.
 	TTLIsString bool `json:"-"`
+	// Trimmed is set on a cached copy whose args, body and designators were dropped to
+	// save memory: the object as stored has them. Never serialised.
+	Trimmed bool `json:"-"`
 	// Args is a free-form object handed to the executor.
 	// +optional
 	// +kubebuilder:validation:Schemaless

@@ -29,7 +29,7 @@ type settings struct {
 	WorkloadB  shape // in-process, batches
 	WorkloadC  shape // external
 	Chains     []int // chain lengths
-	Stored     int   // commands stored for the memory measure
+	Stored     int   // commands stored for the memory measure (BENCH_STORED overrides)
 	BigSeq     shape // one large sequence, for the CommandSequence size
 	BigSeqOn   bool
 	Workers    int // client workers creating commands
@@ -85,6 +85,13 @@ func loadSettings() (settings, error) {
 		s.Stored = 50000
 		s.BigSeqOn = true
 		s.Timeout = 15 * time.Minute
+	}
+	if v := os.Getenv("BENCH_STORED"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return s, fmt.Errorf("BENCH_STORED=%q: want a positive number of commands", v)
+		}
+		s.Stored = n
 	}
 	s.WorkloadA.Sequences = s.scaled(s.WorkloadA.Sequences)
 	s.WorkloadB.Sequences = s.scaled(s.WorkloadB.Sequences)

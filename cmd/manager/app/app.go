@@ -188,8 +188,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 		Scheme: scheme,
 		Cache: cache.Options{
 			DefaultNamespaces: namespaces(opts.Namespaces),
-			// managedFields are a third of a small object and baton never reads them.
-			DefaultTransform: cache.TransformStripManagedFields(),
+			DefaultTransform: controllers.CacheTransform,
 		},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
