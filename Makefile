@@ -54,7 +54,7 @@ demo: ## Start a local control plane, the manager and a simulated operator, run 
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/baton-local $(if $(KEEP),-keep)
 
 .PHONY: bench
-bench: ## Measure the baseline and this tree's manager on fresh control planes; prints a markdown table (BENCH_BASELINE, BENCH_FULL=1, BENCH_SCALE).
+bench: ## Measure the baseline and this tree's manager on fresh control planes; prints a markdown table (BENCH_BASELINE, BENCH_FULL=1, BENCH_SCALE, BENCH_STORED).
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/bench
 
 .PHONY: test
