@@ -64,7 +64,8 @@ func observe(ctx context.Context, log logr.Logger, c client.WithWatch, namespace
 
 // follow lists, then watches from the list's resourceVersion in the background until
 // ctx ends, re-opening the watch from the last event's resourceVersion when the server
-// closes it. The watch is open when it returns.
+// closes it or sends an error (a broken stream is reported as one). The watch is open when
+// it returns.
 func follow(ctx context.Context, log logr.Logger, c client.WithWatch, newList func() client.ObjectList, opts []client.ListOption, handle func(watch.Event), fail func(error)) error {
 	list := newList()
 	if err := c.List(ctx, list, opts...); err != nil {
@@ -85,8 +86,9 @@ func follow(ctx context.Context, log logr.Logger, c client.WithWatch, newList fu
 		for {
 			for ev := range wi.ResultChan() {
 				if ev.Type == watch.Error {
-					fail(fmt.Errorf("watch error: %v", apierrors.FromObject(ev.Object)))
-					continue
+					log.Info("watch error; re-opening", "list", fmt.Sprintf("%T", list), "error", apierrors.FromObject(ev.Object).Error())
+					wi.Stop()
+					break
 				}
 				if obj, ok := ev.Object.(client.Object); ok {
 					rv = obj.GetResourceVersion()
