@@ -91,7 +91,7 @@ func lat(l latencies) string {
 // workload finds the build's result for a workload name.
 func workload(b buildResult, name string) (workloadResult, bool) {
 	for _, w := range b.all() {
-		if w.Name == name && w.Commands > 0 && w.Elapsed > 0 {
+		if w.Name == name && !w.Failed && w.Commands > 0 && w.Elapsed > 0 {
 			return w, true
 		}
 	}

@@ -107,6 +107,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 		{"C external", s.WorkloadC, true},
 	} {
 		r, err := bn.runWorkload(ctx, w.name, w.sh, w.external)
+		r.Failed = err != nil
 		res.Workloads = append(res.Workloads, r)
 		if !record(w.name, err) {
 			return res, mgr.alive()
@@ -114,6 +115,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 	}
 	for _, n := range s.Chains {
 		r, err := bn.runWorkload(ctx, fmt.Sprintf("chain %d", n), shape{Sequences: 1, Steps: n, Width: 1}, false)
+		r.Failed = err != nil
 		res.Chains = append(res.Chains, r)
 		if !record(r.Name, err) {
 			return res, mgr.alive()
@@ -121,6 +123,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 	}
 	if s.BigSeqOn {
 		r, err := bn.runWorkload(ctx, "large sequence", s.BigSeq, false)
+		r.Failed = err != nil
 		res.Big = &r
 		if !record(r.Name, err) {
 			return res, mgr.alive()

@@ -22,6 +22,7 @@ type workloadResult struct {
 	Missing  int           // members whose opening the watch never saw
 	Tail     time.Duration // last command completed → manager quiet (reports, progress)
 	SeqBytes int           // largest CommandSequence seen, JSON bytes
+	Failed   bool          // the measure failed: none of it is reported
 }
 
 // perCommand divides the writes to resources by the commands run.
