@@ -32,7 +32,8 @@ fmt: ## gofmt the tree.
 	gofmt -l -w $$(git ls-files '*.go')
 
 .PHONY: vet
-vet: ## go vet every package.
+vet: ## gofmt and go vet every package.
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')) && [ -z "$$unformatted" ] || { echo "gofmt would change: $$unformatted" >&2; exit 1; }
 	go vet ./...
 
 .PHONY: build

@@ -188,7 +188,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 		Scheme: scheme,
 		Cache: cache.Options{
 			DefaultNamespaces: namespaces(opts.Namespaces),
-			DefaultTransform: controllers.CacheTransform,
+			DefaultTransform:  controllers.CacheTransform,
 		},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
