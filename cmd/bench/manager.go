@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/batonhq/baton/internal/localcluster"
 )
 
 // manager is the baton manager under test, running as a subprocess with its default
@@ -29,23 +30,21 @@ type manager struct {
 
 // startManager starts b's binary against kubeconfig and waits until its controller runs.
 func startManager(ctx context.Context, b build, kubeconfig, dir string) (*manager, error) {
-	port, err := freePort()
+	metrics, err := localcluster.FreeAddress()
 	if err != nil {
 		return nil, err
 	}
-	m := &manager{metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", port), exited: make(chan error, 1)}
+	m := &manager{metrics: "http://" + metrics + "/metrics", exited: make(chan error, 1)}
 	args := []string{
 		"--kubeconfig=" + kubeconfig,
-		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port),
+		"--metrics-bind-address=" + metrics,
 		"--health-probe-bind-address=0",
 	}
 	for _, f := range []string{"pprof-bind-address", "pprof-address", "pprof"} {
 		if b.hasFlag(f) {
-			pp, err := freePort()
-			if err != nil {
+			if m.pprof, err = localcluster.FreeAddress(); err != nil {
 				return nil, err
 			}
-			m.pprof = fmt.Sprintf("127.0.0.1:%d", pp)
 			args = append(args, "--"+f+"="+m.pprof)
 			break
 		}
@@ -197,15 +196,6 @@ func (m *manager) quiet(ctx context.Context, still, timeout time.Duration) error
 		}
 		return time.Since(since) >= still, nil
 	})
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // poll calls cond every interval until it is true, fails, ctx ends or timeout passes.

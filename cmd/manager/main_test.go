@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +30,10 @@ func TestManagerBinary(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	probes := freeAddress(t)
+	probes, err := localcluster.FreeAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "--kubeconfig", kubeconfig,
 		"--health-probe-bind-address", probes, "--metrics-bind-address", "0")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -40,7 +41,9 @@ func TestManagerBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, probe := range []string{"healthz", "readyz"} {
-		waitOK(t, fmt.Sprintf("http://%s/%s", probes, probe))
+		if err := localcluster.WaitOK(fmt.Sprintf("http://%s/%s", probes, probe), 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -56,33 +59,5 @@ func TestManagerBinary(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("manager still running 30s after SIGTERM")
-	}
-}
-
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitOK(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not OK after 30s (last error: %v)", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

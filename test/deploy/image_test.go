@@ -7,8 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -76,7 +74,14 @@ func TestImage(t *testing.T) {
 	}())
 	namespaceFile := writeFile(t, dir, "namespace", []byte("baton-system"))
 
-	metrics, probes := freePort(t), freePort(t)
+	metrics, err := localcluster.FreeAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes, err := localcluster.FreeAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
 	name := fmt.Sprintf("baton-image-test-%d", os.Getpid())
 	args := []string{"run", "--detach", "--name", name, "--runtime", "runc", "--network", "host",
 		// A container left behind by a killed test stops by itself.
@@ -89,7 +94,7 @@ func TestImage(t *testing.T) {
 	args = append(args, container.Args...)
 	// On the host network the Deployment's ports could be taken: later flags win.
 	args = append(args, "--kubeconfig=/etc/baton/kubeconfig",
-		"--metrics-bind-address=127.0.0.1:"+metrics, "--health-probe-bind-address=127.0.0.1:"+probes)
+		"--metrics-bind-address="+metrics, "--health-probe-bind-address="+probes)
 
 	removeContainer := func() { _, _ = podman.run("rm", "--force", "--time", "5", name) }
 	t.Cleanup(removeContainer)
@@ -106,7 +111,9 @@ func TestImage(t *testing.T) {
 	}
 
 	for _, probe := range []*corev1.Probe{container.LivenessProbe, container.ReadinessProbe} {
-		waitOK(t, fmt.Sprintf("http://127.0.0.1:%s%s", probes, probe.HTTPGet.Path))
+		if err := localcluster.WaitOK(fmt.Sprintf("http://%s%s", probes, probe.HTTPGet.Path), 60*time.Second); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Logf("manager ready %s after podman run", time.Since(started).Round(time.Millisecond))
 
@@ -248,33 +255,4 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
-}
-
-func waitOK(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not OK after 60s (last error: %v)", url, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

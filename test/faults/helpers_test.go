@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -264,14 +263,6 @@ func expectSentAtMostOnce(ns string, e *endpoint, names []string) map[batonv1.Co
 		}
 	}
 	return phases
-}
-
-// freePort returns a loopback address nobody listens on now.
-func freePort() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // expectOnlyRunningLost checks the outcome of a killed manager: every command it was

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/internal/localcluster"
 )
 
 var _ = Describe("a conflict storm", func() {
@@ -23,7 +24,8 @@ var _ = Describe("a conflict storm", func() {
 		const sequences, steps, pokeEvery, qps, storm = 10, 3, time.Second, "5", 20 * time.Second
 		ns := newNamespace()
 		e := newEndpoint(0)
-		metrics := freePort()
+		metrics, err := localcluster.FreeAddress()
+		Expect(err).NotTo(HaveOccurred())
 		m := startManager("baton-1", ns, "--kube-api-qps="+qps, "--kube-api-burst="+qps, "--metrics-bind-address="+metrics)
 
 		By("annotating every unfinished command every second, without a resourceVersion")
