@@ -239,7 +239,7 @@ func (r *runner) loadTrimmed(ctx context.Context, cmd *batonv1.OperatorCommand, 
 		return true
 	}
 	stored := &batonv1.OperatorCommand{}
-	delay := ownWriteBaseDelay
+	var wait backoff
 	for {
 		err := r.writer.apiRead.Get(ctx, client.ObjectKeyFromObject(cmd), stored)
 		if err == nil {
@@ -249,12 +249,9 @@ func (r *runner) loadTrimmed(ctx context.Context, cmd *batonv1.OperatorCommand, 
 			r.log.V(1).Info("reading a trimmed command", "command", client.ObjectKeyFromObject(cmd), "error", err.Error())
 			return false
 		}
-		select {
-		case <-ctx.Done():
+		if wait.wait(ctx, r.clock) != nil {
 			return false
-		case <-r.clock.After(delay):
 		}
-		delay = min(2*delay, ownWriteMaxDelay)
 	}
 	cmd.Spec.Args, cmd.Spec.Body, cmd.Spec.Designators = stored.Spec.Args, stored.Spec.Body, stored.Spec.Designators
 	cmd.Spec.Trimmed = false

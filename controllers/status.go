@@ -46,11 +46,29 @@ func (w *statusWriter) write(ctx context.Context, cmd *batonv1.OperatorCommand, 
 // errClaimLost says the command is no longer this executer's claim.
 var errClaimLost = errors.New("the command is no longer this executer's claim")
 
-// Backoff of writeOwn between attempts that failed for a transient reason.
+// Backoff between attempts that failed for a transient reason.
 const (
 	ownWriteBaseDelay = 100 * time.Millisecond
 	ownWriteMaxDelay  = 5 * time.Second
 )
+
+// backoff spaces the attempts of a holder's read or write that failed for a transient
+// reason: ownWriteBaseDelay, doubling up to ownWriteMaxDelay.
+type backoff struct{ next time.Duration }
+
+// wait sleeps until the next attempt, or returns ctx's error if ctx ends first.
+func (b *backoff) wait(ctx context.Context, clk clock.Clock) error {
+	if b.next == 0 {
+		b.next = ownWriteBaseDelay
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-clk.After(b.next):
+	}
+	b.next = min(2*b.next, ownWriteMaxDelay)
+	return nil
+}
 
 // writeOwn changes the status of a command this process holds, and keeps trying until ctx
 // ends (the command's TTL): a write that fails for a transient reason (unavailable,
@@ -60,7 +78,7 @@ const (
 // is still what this process last saw (only its metadata changed), the change is applied
 // to the new version; otherwise someone else owns the status now (errClaimLost).
 func (w *statusWriter) writeOwn(ctx context.Context, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus)) error {
-	delay := ownWriteBaseDelay
+	var wait backoff
 	for {
 		want := *cmd.Status.DeepCopy()
 		change(&want)
@@ -88,12 +106,9 @@ func (w *statusWriter) writeOwn(ctx context.Context, cmd *batonv1.OperatorComman
 		case !isTransient(err):
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (gave up at the command's TTL: %w)", err, ctx.Err())
-		case <-w.clock.After(delay):
+		if werr := wait.wait(ctx, w.clock); werr != nil {
+			return fmt.Errorf("%w (gave up at the command's TTL: %w)", err, werr)
 		}
-		delay = min(2*delay, ownWriteMaxDelay)
 	}
 }
 
