@@ -14,7 +14,7 @@ import (
 // completed), each group in report order. An external command's gate-opening patch is its
 // last write: the engine plans nothing more for it until its executor reports. cmds are in
 // the snapshot's order, so a member plan's position finds its command.
-func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []batonv1.OperatorCommand, plan engine.Plan, now time.Time) error {
+func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []*batonv1.OperatorCommand, plan engine.Plan, now time.Time) error {
 	gates := gateTimes{cmds: cmds}
 	var later []int // plan positions of the actions that open no gate
 	for i := range plan.Members {
@@ -29,13 +29,13 @@ func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []ba
 			later = append(later, i)
 			continue
 		}
-		if err := r.applyMember(ctx, u, &gates, &cmds[mp.Member], mp, now); err != nil {
+		if err := r.applyMember(ctx, u, &gates, cmds[mp.Member], mp, now); err != nil {
 			return err
 		}
 	}
 	for _, i := range later {
 		mp := &plan.Members[i]
-		if err := r.applyMember(ctx, u, &gates, &cmds[mp.Member], mp, now); err != nil {
+		if err := r.applyMember(ctx, u, &gates, cmds[mp.Member], mp, now); err != nil {
 			return err
 		}
 	}
@@ -86,7 +86,7 @@ func (r *SequenceReconciler) act(ctx context.Context, u unit, gates *gateTimes, 
 // the opening of its gate (the claim of an in-process member, the gate patch of an
 // external one).
 type gateTimes struct {
-	cmds []batonv1.OperatorCommand
+	cmds []*batonv1.OperatorCommand
 	done map[int]time.Time // by batch index, once asked; zero for the first batch
 }
 
@@ -111,10 +111,9 @@ func (g *gateTimes) observe(cmd *batonv1.OperatorCommand, now time.Time) {
 // predecessorsDone is when the last member of a batch before index completed: the instant
 // the gate of batch index could open; zero when none did. One pass, no allocation: it runs
 // on every gate opening of a sequence that may have thousands of members.
-func predecessorsDone(cmds []batonv1.OperatorCommand, index int) time.Time {
+func predecessorsDone(cmds []*batonv1.OperatorCommand, index int) time.Time {
 	var latest time.Time
-	for i := range cmds {
-		c := &cmds[i]
+	for _, c := range cmds {
 		if c.Spec.CommandIndex != nil && *c.Spec.CommandIndex < index && c.Status.CompletedAt != nil && c.Status.CompletedAt.After(latest) {
 			latest = c.Status.CompletedAt.Time
 		}

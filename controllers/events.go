@@ -115,25 +115,21 @@ func (ev *eventPolicy) first(u unit, uid types.UID) bool {
 	return true
 }
 
-// forgetGone drops what is remembered of unit u's commands that no longer exist, and of
-// the unit itself once it has none. cmds are all of u's commands.
-func (ev *eventPolicy) forgetGone(u unit, cmds []batonv1.OperatorCommand) {
+// forgetGone drops what is remembered of unit u's commands that no longer exist (lookup
+// finds none), and of the unit itself once it has none.
+func (ev *eventPolicy) forgetGone(u unit, none bool, lookup func(types.UID) *batonv1.OperatorCommand) {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	warned := ev.ungated[u.id()]
 	if len(warned) == 0 {
 		return
 	}
-	if len(cmds) == 0 {
+	if none {
 		delete(ev.ungated, u.id())
 		return
 	}
-	present := make(map[types.UID]bool, len(cmds))
-	for i := range cmds {
-		present[cmds[i].UID] = true
-	}
 	for uid := range warned {
-		if uid != "" && !present[uid] {
+		if uid != "" && lookup(uid) == nil {
 			delete(warned, uid)
 		}
 	}

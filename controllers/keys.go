@@ -4,23 +4,19 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
-
-// memberKeyField indexes commands by the unit they are reconciled in: "seq:<key>" for a
-// sequence member, "cmd:<name>" for a standalone command. The same string is the
-// reconcile request's name, so one reconcile handles one sequence.
-const memberKeyField = "baton.memberKey"
 
 const (
 	sequencePrefix   = "seq:"
 	standalonePrefix = "cmd:"
 )
 
-// unitKey is the index value and request name for a command.
+// unitKey names the unit a command is reconciled in: "seq:<key>" for a sequence member,
+// "cmd:<name>" for a standalone command. It is the reconcile request's name, so one
+// reconcile handles one sequence, and the member index files the command under it.
 func unitKey(cmd *batonv1.OperatorCommand) string {
 	if !cmd.InSequence() {
 		return standalonePrefix + cmd.Name
@@ -28,18 +24,10 @@ func unitKey(cmd *batonv1.OperatorCommand) string {
 	return sequencePrefix + cmd.SequenceKey()
 }
 
-func indexMemberKey(obj client.Object) []string {
-	cmd, ok := obj.(*batonv1.OperatorCommand)
-	if !ok {
-		return nil
-	}
-	return []string{unitKey(cmd)}
-}
-
 // unit is a parsed request: a sequence key, or a standalone command's name.
 type unit struct {
 	namespace  string
-	index      string // the memberKeyField value
+	index      string // the unitKey
 	key        string // the sequence key, or the command name
 	standalone bool
 }

@@ -129,30 +129,21 @@ func (r *runner) dropLocked(unitID string, uid types.UID) {
 }
 
 // settle drops the jobs of unit u whose commands the reconciler now sees completed, and
-// those whose commands are gone, cancelling their handlers. cmds are all of u's commands.
-func (r *runner) settle(u unit, cmds []batonv1.OperatorCommand) {
+// those whose commands are gone, cancelling their handlers. lookup finds u's commands.
+func (r *runner) settle(u unit, lookup func(types.UID) *batonv1.OperatorCommand) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	jobs := r.jobs[u.id()]
-	if len(jobs) == 0 {
-		return
-	}
-	present := make(map[types.UID]bool, len(jobs))
-	for i := range cmds {
-		if c := &cmds[i]; jobs[c.UID] != nil {
-			present[c.UID] = true
-			if c.Status.Completed {
-				delete(jobs, c.UID)
-			}
-		}
-	}
 	for uid, j := range jobs {
-		if !present[uid] {
+		switch c := lookup(uid); {
+		case c == nil:
 			j.cancel(errCommandGone)
+			delete(jobs, uid)
+		case c.Status.Completed:
 			delete(jobs, uid)
 		}
 	}
-	if len(jobs) == 0 {
+	if jobs != nil && len(jobs) == 0 {
 		delete(r.jobs, u.id())
 	}
 }

@@ -27,13 +27,23 @@ func TestRunnerSettles(t *testing.T) {
 		r.jobs[u.id()][uid] = &job{claimed: claimed, cancel: cancel}
 		return ctx
 	}
+	commands := func(cmds ...batonv1.OperatorCommand) func(types.UID) *batonv1.OperatorCommand {
+		return func(uid types.UID) *batonv1.OperatorCommand {
+			for i := range cmds {
+				if cmds[i].UID == uid {
+					return &cmds[i]
+				}
+			}
+			return nil
+		}
+	}
 	command := func(uid types.UID, completed bool) batonv1.OperatorCommand {
 		return batonv1.OperatorCommand{ObjectMeta: metav1.ObjectMeta{UID: uid},
 			Status: batonv1.OperatorCommandStatus{Completed: completed}}
 	}
 	goneCtx, doneCtx, keptCtx := hold("gone", true), hold("done", true), hold("kept", false)
 
-	r.settle(u, []batonv1.OperatorCommand{command("kept", false), command("done", true), command("other", false)})
+	r.settle(u, commands(command("kept", false), command("done", true), command("other", false)))
 	if _, held := r.holding(u)["gone"]; held {
 		t.Error("a deleted command is still held")
 	}
@@ -53,7 +63,7 @@ func TestRunnerSettles(t *testing.T) {
 		t.Error("the remaining command's handler context ended")
 	}
 
-	r.settle(u, nil)
+	r.settle(u, commands())
 	if len(r.jobs) != 0 {
 		t.Errorf("jobs left after every command went: %v", r.jobs)
 	}

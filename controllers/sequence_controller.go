@@ -48,6 +48,7 @@ type SequenceReconciler struct {
 	runner   *runner
 	active   activeSet
 	progress progressWrites
+	index    *memberIndex
 }
 
 // NewSequenceReconciler wires a reconciler; the clock and the recorder are injected so
@@ -56,6 +57,7 @@ func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRe
 	return &SequenceReconciler{
 		client: c, writer: &statusWriter{client: c, apiRead: apiReader, clock: clk},
 		events: newEventPolicy(rec, opts.CommandEvents), clock: clk, registry: registry, opts: opts,
+		index: newMemberIndex(registry),
 	}
 }
 
@@ -65,12 +67,9 @@ func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRe
 // +kubebuilder:rbac:groups=kubescape.io,resources=commandsequences/status,verbs=patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// SetupWithManager registers the controller, its cache index, its watches and the runner
-// of in-process steps.
+// SetupWithManager registers the controller, its watches (the command watch keeps the
+// member index) and the runner of in-process steps.
 func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &batonv1.OperatorCommand{}, memberKeyField, indexMemberKey); err != nil {
-		return fmt.Errorf("indexing commands by sequence: %w", err)
-	}
 	r.runner = newRunner(r.writer, r.registry, r.events, r.clock, r.opts.Engine, r.opts.Executer,
 		r.opts.MaxConcurrentSteps, mgr.GetLogger().WithName("runner"))
 	if err := mgr.Add(r.runner); err != nil {
@@ -87,7 +86,7 @@ func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Mana
 	}}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("sequence").
-		Watches(&batonv1.OperatorCommand{}, toUnit).
+		Watches(&batonv1.OperatorCommand{}, indexing{index: r.index, next: toUnit}).
 		Watches(&batonv1.CommandSequence{}, toUnit).
 		WatchesRawSource(source.Channel(r.runner.wake, toUnit)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
@@ -101,15 +100,13 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if !ok {
 		return ctrl.Result{}, nil
 	}
-	cmds, err := r.members(ctx, u)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
+	view := r.index.members(u)
+	cmds := view.cmds
 	seq, err := r.sequence(ctx, u)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	r.forgetGone(u, cmds)
+	r.forgetGone(u, view)
 	if len(cmds) == 0 && seq == nil {
 		r.active.mark(u, false)
 		return ctrl.Result{}, nil
@@ -119,7 +116,7 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 
 	now := r.clock.Now()
-	snap := r.snapshot(u, cmds, seq)
+	snap := r.snapshot(u, view, seq)
 	plan := engine.Decide(snap, r.opts.Engine, now)
 	if snap.Cancelled {
 		r.runner.cancelUnit(u)
@@ -144,21 +141,9 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 
 // forgetGone drops what this process remembers of the unit's commands that are gone
 // (handlers it holds, Ungated warnings given), and the jobs of those it sees completed.
-func (r *SequenceReconciler) forgetGone(u unit, cmds []batonv1.OperatorCommand) {
-	r.runner.settle(u, cmds)
-	r.events.forgetGone(u, cmds)
-}
-
-// members lists the unit's commands from the cache index. They are the cache's own
-// objects, not copies (copying every member on every reconcile was most of a large
-// sequence's cost): read-only, and copied before anything writes through them.
-func (r *SequenceReconciler) members(ctx context.Context, u unit) ([]batonv1.OperatorCommand, error) {
-	var list batonv1.OperatorCommandList
-	if err := r.client.List(ctx, &list, client.InNamespace(u.namespace), client.MatchingFields{memberKeyField: u.index},
-		client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing the commands of %s: %w", u.index, err)
-	}
-	return list.Items, nil
+func (r *SequenceReconciler) forgetGone(u unit, v unitView) {
+	r.runner.settle(u, v.lookup)
+	r.events.forgetGone(u, len(v.cmds) == 0, v.lookup)
 }
 
 // requeueOnConflict turns a lost race with the cache into a quiet retry: an object changed

@@ -103,7 +103,7 @@ func (r *SequenceReconciler) deleteSequence(ctx context.Context, seq *batonv1.Co
 
 // retire deletes a finished unit --finished-retention after it finished, like a Job's
 // ttlSecondsAfterFinished. It returns when to look again, zero for never.
-func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []batonv1.OperatorCommand, seq *batonv1.CommandSequence, plan engine.Plan, now time.Time) (time.Time, error) {
+func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []*batonv1.OperatorCommand, seq *batonv1.CommandSequence, plan engine.Plan, now time.Time) (time.Time, error) {
 	finished := plan.Status.CompletedAt
 	if u.standalone && len(cmds) == 1 {
 		// A standalone command has no recorded sequence status: its own completion counts.
@@ -117,7 +117,7 @@ func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []batonv1.
 		return at, nil
 	}
 	for i := range cmds {
-		if err := r.client.Delete(ctx, &cmds[i], client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+		if err := r.client.Delete(ctx, cmds[i].DeepCopy(), client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
 			return time.Time{}, fmt.Errorf("deleting finished command %s: %w", cmds[i].Name, err)
 		}
 	}

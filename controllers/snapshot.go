@@ -9,38 +9,19 @@ import (
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/steps"
 )
 
-// snapshot turns the cached commands into the engine's input, adding what only this
-// process knows: which types have a handler here, and which handlers it holds now.
-func (r *SequenceReconciler) snapshot(u unit, cmds []batonv1.OperatorCommand, seq *batonv1.CommandSequence) engine.Snapshot {
-	snap := engine.Snapshot{Namespace: u.namespace, Key: u.key, Members: make([]engine.Member, len(cmds))}
+// snapshot is the engine's input: the unit's members as indexed, plus what only this
+// process knows, which handlers it holds now.
+func (r *SequenceReconciler) snapshot(u unit, v unitView, seq *batonv1.CommandSequence) engine.Snapshot {
+	snap := engine.Snapshot{Namespace: u.namespace, Key: u.key, Members: v.members}
 	if seq != nil {
 		snap.Sequence = &seq.Status
 		snap.Cancelled = seq.Annotations[batonv1.AnnotationCancel] == "true"
 	}
-	holding := r.runner.holding(u)
-	for i := range cmds {
-		cmd := &cmds[i]
-		handler, hasHandler := r.registry.Lookup(cmd.Spec.CommandType, cmd.Spec.CommandVersion)
-		claimed, held := holding[cmd.UID]
-		snap.Members[i] = engine.Member{
-			Name:              cmd.Name,
-			Labels:            cmd.Labels,
-			Annotations:       cmd.Annotations,
-			CommandType:       cmd.Spec.CommandType,
-			CommandVersion:    cmd.Spec.CommandVersion,
-			Index:             cmd.Spec.CommandIndex,
-			Count:             cmd.Spec.CommandCount,
-			CreationTimestamp: cmd.CreationTimestamp.Time,
-			TTL:               cmd.Spec.TTL.Std(),
-			Args:              cmd.Spec.Args,
-			Status:            cmd.Status,
-			HasHandler:        hasHandler,
-			Idempotent:        hasHandler && steps.IsIdempotent(handler),
-			InFlight:          claimed,
-			Held:              held,
+	for uid, claimed := range r.runner.holding(u) {
+		if i, ok := v.find(uid); ok {
+			v.members[i].InFlight, v.members[i].Held = claimed, true
 		}
 	}
 	return snap
@@ -50,9 +31,8 @@ func (r *SequenceReconciler) snapshot(u unit, cmds []batonv1.OperatorCommand, se
 // nanoseconds, so that clients built on the upstream Go type can decode the object. The
 // decoder notes the string form (TTLIsString), so no extra read is needed. A command whose
 // gate was opened is never written to: its executor would drop it.
-func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, cmds []batonv1.OperatorCommand) error {
-	for i := range cmds {
-		cmd := &cmds[i]
+func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, cmds []*batonv1.OperatorCommand) error {
+	for i, cmd := range cmds {
 		if !cmd.Spec.TTLIsString || cmd.Labels[batonv1.LabelGate] == batonv1.GateOpen {
 			continue
 		}
@@ -61,7 +41,7 @@ func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, cmds []batonv1.O
 		if err := r.client.Patch(ctx, patched, patch); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("normalising the ttl of command %s: %w", cmd.Name, err)
 		}
-		*cmd = *patched
+		cmds[i] = patched
 	}
 	return nil
 }

@@ -105,22 +105,9 @@ func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
 		now:   now,
 		stamp: &metav1.Time{Time: now.Truncate(time.Second)},
 	}
-	// Sort positions, not members: a member's state is large and a plan is built in place.
-	order := make([]int, len(s.Members))
-	for i := range order {
-		order[i] = i
-	}
-	// Positions break ties, so the order is total and an unstable sort (several times
-	// faster than a stable one on a large sequence) is deterministic.
-	slices.SortFunc(order, func(a, b int) int {
-		if c := compareMembers(&s.Members[a], &s.Members[b]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
 	d.plans = make([]MemberPlan, len(s.Members))
 	d.members = make([]memberState, len(s.Members))
-	for k, i := range order {
+	for k, i := range inReportOrder(s.Members) {
 		d.members[k] = d.observeMember(&s.Members[i])
 		d.members[k].pos = i
 		d.members[k].plan = &d.plans[k]
@@ -140,9 +127,40 @@ func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
 	return d
 }
 
-// compareMembers is report order: members without an index first, then by index, then by
+// inReportOrder is the members' positions in report order. A caller that keeps its members
+// sorted (the controller does) pays one pass to confirm it instead of a sort.
+func inReportOrder(members []Member) []int {
+	order := make([]int, len(members))
+	for i := range order {
+		order[i] = i
+	}
+	if isReportOrder(members) {
+		return order
+	}
+	// Sort positions, not members: a member is large. Positions break ties, so the order
+	// is total and an unstable sort (several times faster than a stable one on a large
+	// sequence) is deterministic.
+	slices.SortFunc(order, func(a, b int) int {
+		if c := CompareMembers(&members[a], &members[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	return order
+}
+
+func isReportOrder(members []Member) bool {
+	for i := 1; i < len(members); i++ {
+		if CompareMembers(&members[i-1], &members[i]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// CompareMembers is report order: members without an index first, then by index, then by
 // name.
-func compareMembers(a, b *Member) int {
+func CompareMembers(a, b *Member) int {
 	switch {
 	case a.Index == nil && b.Index != nil:
 		return -1

@@ -65,7 +65,7 @@ func EnvFor(s Snapshot, member string) Env {
 		}
 	}
 	slices.SortStableFunc(earlier, func(a, b int) int {
-		return compareMembers(&s.Members[a], &s.Members[b])
+		return CompareMembers(&s.Members[a], &s.Members[b])
 	})
 	for lo := 0; lo < len(earlier); {
 		idx := *s.Members[earlier[lo]].Index

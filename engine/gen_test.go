@@ -220,7 +220,7 @@ func reportOrder(s Snapshot) []int {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return compareMembers(&s.Members[a], &s.Members[b]) })
+	slices.SortStableFunc(order, func(a, b int) int { return CompareMembers(&s.Members[a], &s.Members[b]) })
 	return order
 }
 

@@ -21,6 +21,7 @@ type settings struct {
 	Full     bool     // BENCH_FULL=1: the long measures too
 	Scale    float64  // BENCH_SCALE: multiplies every count (development runs)
 	Profiles string   // BENCH_PROFILES: directory for the manager's pprof profiles, when it serves pprof
+	Only     []string // BENCH_ONLY: the measures to run (A, B, C, chains, large, stored); empty: all
 
 	CeilingDuration time.Duration // how long each ceiling measure patches
 	Timeout         time.Duration // cap on any one workload
@@ -56,6 +57,7 @@ func loadSettings() (settings, error) {
 		Builds:          strings.Split(envOr("BENCH_BUILDS", "baseline,current"), ","),
 		Full:            os.Getenv("BENCH_FULL") == "1",
 		Profiles:        os.Getenv("BENCH_PROFILES"),
+		Only:            strings.FieldsFunc(os.Getenv("BENCH_ONLY"), func(r rune) bool { return r == ',' }),
 		Scale:           1,
 		CeilingDuration: 4 * time.Second,
 		Timeout:         4 * time.Minute,
@@ -73,6 +75,21 @@ func loadSettings() (settings, error) {
 			return s, fmt.Errorf("BENCH_BUILDS: %q is neither baseline nor current", b)
 		}
 	}
+	for _, m := range s.Only {
+		if !slices.Contains(measures, m) {
+			return s, fmt.Errorf("BENCH_ONLY: %q is not one of %s", m, strings.Join(measures, ", "))
+		}
+	}
+	if v := os.Getenv("BENCH_CHAINS"); v != "" {
+		s.Chains = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 10 {
+				return s, fmt.Errorf("BENCH_CHAINS=%q: want chain lengths of at least 10, comma-separated", v)
+			}
+			s.Chains = append(s.Chains, n)
+		}
+	}
 	if v := os.Getenv("BENCH_SCALE"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 {
@@ -80,8 +97,10 @@ func loadSettings() (settings, error) {
 		}
 		s.Scale = f
 	}
-	if s.Full {
+	if s.Full && os.Getenv("BENCH_CHAINS") == "" {
 		s.Chains = append(s.Chains, 10000)
+	}
+	if s.Full {
 		s.Stored = 50000
 		s.BigSeqOn = true
 		s.Timeout = 15 * time.Minute
@@ -107,6 +126,12 @@ func loadSettings() (settings, error) {
 	s.BigSeq.Steps = max(s.scaled(s.BigSeq.Steps)/s.BigSeq.Width, 1) * s.BigSeq.Width
 	return s, nil
 }
+
+// measures are the names BENCH_ONLY accepts.
+var measures = []string{"A", "B", "C", "chains", "large", "stored"}
+
+// runs says whether the measure named m is to run.
+func (s settings) runs(m string) bool { return len(s.Only) == 0 || slices.Contains(s.Only, m) }
 
 func (s settings) scaled(n int) int { return max(int(math.Round(float64(n)*s.Scale)), 1) }
 

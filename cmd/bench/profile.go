@@ -17,9 +17,9 @@ type profiler struct {
 }
 
 // cpu records a CPU profile for d in the background; wait for the returned channel.
-func (p profiler) cpu(ctx context.Context, name string, d time.Duration, on bool) <-chan error {
+func (p profiler) cpu(ctx context.Context, name string, d time.Duration) <-chan error {
 	done := make(chan error, 1)
-	if !on || p.addr == "" || p.dir == "" {
+	if p.addr == "" || p.dir == "" {
 		done <- nil
 		return done
 	}

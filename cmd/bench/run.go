@@ -98,14 +98,17 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 		return res, mgr.alive()
 	}
 	for _, w := range []struct {
-		name     string
-		sh       shape
-		external bool
+		measure, name string
+		sh            shape
+		external      bool
 	}{
-		{workloadA, s.WorkloadA, false},
-		{"B in-process batches", s.WorkloadB, false},
-		{"C external", s.WorkloadC, true},
+		{"A", workloadA, s.WorkloadA, false},
+		{"B", "B in-process batches", s.WorkloadB, false},
+		{"C", "C external", s.WorkloadC, true},
 	} {
+		if !s.runs(w.measure) {
+			continue
+		}
 		r, err := bn.runWorkload(ctx, w.name, w.sh, w.external)
 		r.Failed = err != nil
 		res.Workloads = append(res.Workloads, r)
@@ -114,6 +117,9 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 		}
 	}
 	for _, n := range s.Chains {
+		if !s.runs("chains") {
+			break
+		}
 		r, err := bn.runWorkload(ctx, fmt.Sprintf("chain %d", n), shape{Sequences: 1, Steps: n, Width: 1}, false)
 		r.Failed = err != nil
 		res.Chains = append(res.Chains, r)
@@ -121,13 +127,16 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 			return res, mgr.alive()
 		}
 	}
-	if s.BigSeqOn {
+	if s.BigSeqOn && s.runs("large") {
 		r, err := bn.runWorkload(ctx, "large sequence", s.BigSeq, false)
 		r.Failed = err != nil
 		res.Big = &r
 		if !record(r.Name, err) {
 			return res, mgr.alive()
 		}
+	}
+	if !s.runs("stored") {
+		return res, nil
 	}
 	stored, err := bn.fillStored(ctx, s.Stored)
 	res.StoredCount = stored

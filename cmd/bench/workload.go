@@ -33,7 +33,7 @@ func (w workloadResult) perCommand(resources ...string) float64 {
 	return w.Requests.writes(resources...) / float64(w.Commands)
 }
 
-// workloadA is the headline workload, the one profiled.
+// workloadA is the headline workload.
 const workloadA = "A in-process"
 
 // ourKinds are baton's own kinds; Events are counted apart.
@@ -89,7 +89,7 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	}
 	b.log.Info("workload", "name", name, "shape", sh.String(), "namespace", ns)
 	start := time.Now()
-	profiled := b.prof.cpu(wctx, name, 10*time.Second, name == workloadA)
+	profiled := b.prof.cpu(wctx, name, 10*time.Second)
 	created, err := createAll(ctx, b.cp.client, b.s.Workers, seqs)
 	if err != nil {
 		return res, err

@@ -1,0 +1,223 @@
+package controllers
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/steps"
+)
+
+// memberIndex holds every unit's commands in report order, each already converted to the
+// engine's Member. The command watch keeps it current, one command per event, before it
+// queues the command's unit: a reconcile reads its members without listing, converting or
+// sorting the whole sequence, work that grew with the sequence on every step (the profile
+// of a 3,000-step chain put it at 60 % of a reconcile). Like the cache it mirrors, the
+// commands are shared: read-only.
+type memberIndex struct {
+	registry *steps.Registry
+
+	mu    sync.RWMutex
+	units map[string]*unitMembers // by unit id
+	where map[types.UID]placed    // where each command is filed
+}
+
+// unitMembers are one unit's commands and their engine view, in the same (report) order.
+type unitMembers struct {
+	cmds    []*batonv1.OperatorCommand
+	members []engine.Member // InFlight and Held unset: only a reconcile knows them
+}
+
+// placed is where a command is filed: its unit and its sort key at the time.
+type placed struct {
+	unit  string
+	index *int
+	name  string
+}
+
+func newMemberIndex(registry *steps.Registry) *memberIndex {
+	return &memberIndex{registry: registry, units: map[string]*unitMembers{}, where: map[types.UID]placed{}}
+}
+
+// members is unit u's view: copies of its commands (the cached objects themselves) and
+// of their engine view, in report order.
+func (x *memberIndex) members(u unit) unitView {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	v := unitView{index: x}
+	if um := x.units[u.id()]; um != nil {
+		v.cmds, v.members = slices.Clone(um.cmds), slices.Clone(um.members)
+	}
+	return v
+}
+
+// unitView is one unit's members as one reconcile sees them.
+type unitView struct {
+	cmds    []*batonv1.OperatorCommand
+	members []engine.Member // in the order of cmds
+	index   *memberIndex
+}
+
+// find is the position of command uid in the view. It searches by the key the command is
+// filed under now, so a reconcile finds the few commands this process holds without a pass
+// over the sequence; a command filed under another key since the view was taken is looked
+// for one by one.
+func (v unitView) find(uid types.UID) (int, bool) {
+	v.index.mu.RLock()
+	p, ok := v.index.where[uid]
+	v.index.mu.RUnlock()
+	if ok {
+		if i, found := search(v.members, p); found && v.cmds[i].UID == uid {
+			return i, true
+		}
+	}
+	i := slices.IndexFunc(v.cmds, func(c *batonv1.OperatorCommand) bool { return c.UID == uid })
+	return i, i >= 0
+}
+
+// lookup is the view's command uid, nil when the unit has none.
+func (v unitView) lookup(uid types.UID) *batonv1.OperatorCommand {
+	if i, ok := v.find(uid); ok {
+		return v.cmds[i]
+	}
+	return nil
+}
+
+// put files cmd, replacing the version filed before; a command moved to another unit (a
+// relabelled sequence key, a commandCount added) leaves the old one.
+func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
+	m := memberOf(cmd, x.registry)
+	id := unit{namespace: cmd.Namespace, index: unitKey(cmd)}.id()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if p, ok := x.where[cmd.UID]; ok {
+		if p.unit == id && sameKey(p, &m) {
+			um := x.units[id]
+			if i, found := um.find(p); found {
+				um.cmds[i], um.members[i] = cmd, m
+				return
+			}
+		}
+		x.removeLocked(cmd.UID)
+	}
+	um := x.units[id]
+	if um == nil {
+		um = &unitMembers{}
+		x.units[id] = um
+	}
+	p := placed{unit: id, index: m.Index, name: m.Name}
+	x.where[cmd.UID] = p
+	i, found := um.find(p)
+	if found {
+		// A command of the same name whose deletion was never seen: this one replaced it.
+		delete(x.where, um.cmds[i].UID)
+		um.cmds[i], um.members[i] = cmd, m
+		return
+	}
+	um.cmds = slices.Insert(um.cmds, i, cmd)
+	um.members = slices.Insert(um.members, i, m)
+}
+
+// remove forgets a deleted command.
+func (x *memberIndex) remove(cmd *batonv1.OperatorCommand) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.removeLocked(cmd.UID)
+}
+
+func (x *memberIndex) removeLocked(uid types.UID) {
+	p, ok := x.where[uid]
+	if !ok {
+		return
+	}
+	delete(x.where, uid)
+	um := x.units[p.unit]
+	i, found := um.find(p)
+	if !found || um.cmds[i].UID != uid {
+		return
+	}
+	um.cmds = slices.Delete(um.cmds, i, i+1)
+	um.members = slices.Delete(um.members, i, i+1)
+	if len(um.cmds) == 0 {
+		delete(x.units, p.unit)
+	}
+}
+
+func (um *unitMembers) find(p placed) (int, bool) { return search(um.members, p) }
+
+// search is the position of the member filed under p in members (report order). Names are
+// unique in a namespace, so the key finds one command at most.
+func search(members []engine.Member, p placed) (int, bool) {
+	key := engine.Member{Name: p.name, Index: p.index}
+	return slices.BinarySearchFunc(members, &key, func(e engine.Member, t *engine.Member) int {
+		return engine.CompareMembers(&e, t)
+	})
+}
+
+func sameKey(p placed, m *engine.Member) bool {
+	if (p.index == nil) != (m.Index == nil) || p.index != nil && *p.index != *m.Index {
+		return false
+	}
+	return p.name == m.Name
+}
+
+// memberOf is the engine's view of a command, less what only a reconcile knows (whether
+// this process holds its handler).
+func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) engine.Member {
+	handler, hasHandler := registry.Lookup(cmd.Spec.CommandType, cmd.Spec.CommandVersion)
+	return engine.Member{
+		Name:              cmd.Name,
+		Labels:            cmd.Labels,
+		Annotations:       cmd.Annotations,
+		CommandType:       cmd.Spec.CommandType,
+		CommandVersion:    cmd.Spec.CommandVersion,
+		Index:             cmd.Spec.CommandIndex,
+		Count:             cmd.Spec.CommandCount,
+		CreationTimestamp: cmd.CreationTimestamp.Time,
+		TTL:               cmd.Spec.TTL.Std(),
+		Args:              cmd.Spec.Args,
+		Status:            cmd.Status,
+		HasHandler:        hasHandler,
+		Idempotent:        hasHandler && steps.IsIdempotent(handler),
+	}
+}
+
+// indexing keeps the member index current from the command watch, then hands the event on:
+// a unit is queued only once the index shows the change that queued it.
+type indexing struct {
+	index *memberIndex
+	next  handler.EventHandler
+}
+
+var _ handler.EventHandler = indexing{}
+
+func (h indexing) Create(ctx context.Context, e event.CreateEvent, q requestQueue) {
+	if cmd, ok := e.Object.(*batonv1.OperatorCommand); ok {
+		h.index.put(cmd)
+	}
+	h.next.Create(ctx, e, q)
+}
+
+func (h indexing) Update(ctx context.Context, e event.UpdateEvent, q requestQueue) {
+	if cmd, ok := e.ObjectNew.(*batonv1.OperatorCommand); ok {
+		h.index.put(cmd)
+	}
+	h.next.Update(ctx, e, q)
+}
+
+func (h indexing) Delete(ctx context.Context, e event.DeleteEvent, q requestQueue) {
+	if cmd, ok := e.Object.(*batonv1.OperatorCommand); ok {
+		h.index.remove(cmd)
+	}
+	h.next.Delete(ctx, e, q)
+}
+
+func (h indexing) Generic(ctx context.Context, e event.GenericEvent, q requestQueue) {
+	h.next.Generic(ctx, e, q)
+}
