@@ -18,8 +18,8 @@ import (
 // engine's Member. The command watch keeps it current, one command per event, before it
 // queues the command's unit: a reconcile reads its members without listing, converting or
 // sorting the whole sequence, work that grew with the sequence on every step (the profile
-// of a 3,000-step chain put it at 60 % of a reconcile). Like the cache it mirrors, the
-// commands are shared: read-only.
+// of a 3,000-step chain put it at 60 % of a reconcile). Like the cache it mirrors, its
+// commands and members are shared: read-only.
 type memberIndex struct {
 	registry *steps.Registry
 
@@ -31,7 +31,9 @@ type memberIndex struct {
 // unitMembers are one unit's commands and their engine view, in the same (report) order.
 type unitMembers struct {
 	cmds    []*batonv1.OperatorCommand
-	members []engine.Member // InFlight and Held unset: only a reconcile knows them
+	// members are never modified once filed, and leave InFlight and Held unset: only a
+	// reconcile knows them.
+	members []*engine.Member
 }
 
 // placed is where a command is filed: its unit and its sort key at the time.
@@ -45,8 +47,8 @@ func newMemberIndex(registry *steps.Registry) *memberIndex {
 	return &memberIndex{registry: registry, units: map[string]*unitMembers{}, where: map[types.UID]placed{}}
 }
 
-// members is unit u's view: copies of its commands (the cached objects themselves) and
-// of their engine view, in report order.
+// members is unit u's view: its commands (the cached objects themselves) and their engine
+// view, in report order, in slices of its own.
 func (x *memberIndex) members(u unit) unitView {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -60,7 +62,7 @@ func (x *memberIndex) members(u unit) unitView {
 // unitView is one unit's members as one reconcile sees them.
 type unitView struct {
 	cmds    []*batonv1.OperatorCommand
-	members []engine.Member // in the order of cmds
+	members []*engine.Member // in the order of cmds; shared with the index: read-only
 	index   *memberIndex
 }
 
@@ -100,7 +102,7 @@ func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
 		if p.unit == id && sameKey(p, &m) {
 			um := x.units[id]
 			if i, found := um.find(p); found {
-				um.cmds[i], um.members[i] = cmd, m
+				um.cmds[i], um.members[i] = cmd, &m
 				return
 			}
 		}
@@ -117,11 +119,11 @@ func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
 	if found {
 		// A command of the same name whose deletion was never seen: this one replaced it.
 		delete(x.where, um.cmds[i].UID)
-		um.cmds[i], um.members[i] = cmd, m
+		um.cmds[i], um.members[i] = cmd, &m
 		return
 	}
 	um.cmds = slices.Insert(um.cmds, i, cmd)
-	um.members = slices.Insert(um.members, i, m)
+	um.members = slices.Insert(um.members, i, &m)
 }
 
 // remove forgets a deleted command.
@@ -153,11 +155,8 @@ func (um *unitMembers) find(p placed) (int, bool) { return search(um.members, p)
 
 // search is the position of the member filed under p in members (report order). Names are
 // unique in a namespace, so the key finds one command at most.
-func search(members []engine.Member, p placed) (int, bool) {
-	key := engine.Member{Name: p.name, Index: p.index}
-	return slices.BinarySearchFunc(members, &key, func(e engine.Member, t *engine.Member) int {
-		return engine.CompareMembers(&e, t)
-	})
+func search(members []*engine.Member, p placed) (int, bool) {
+	return slices.BinarySearchFunc(members, &engine.Member{Name: p.name, Index: p.index}, engine.CompareMembers)
 }
 
 func sameKey(p placed, m *engine.Member) bool {
@@ -185,6 +184,7 @@ func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) engine.Mem
 		Status:            cmd.Status,
 		HasHandler:        hasHandler,
 		Idempotent:        hasHandler && steps.IsIdempotent(handler),
+		IgnoresSteps:      hasHandler && steps.IgnoresSteps(handler),
 	}
 }
 

@@ -140,7 +140,7 @@ func TestMemberIndexMember(t *testing.T) {
 	cmd.Annotations = map[string]string{batonv1.AnnotationWhen: "true"}
 	m := memberOf(cmd, reg)
 	want := engine.Member{Name: "m0", Labels: cmd.Labels, Annotations: cmd.Annotations, CommandType: "noop",
-		Index: cmd.Spec.CommandIndex, Count: cmd.Spec.CommandCount, HasHandler: true, Idempotent: true}
+		Index: cmd.Spec.CommandIndex, Count: cmd.Spec.CommandCount, HasHandler: true, Idempotent: true, IgnoresSteps: true}
 	if diff := cmp.Diff(want, m); diff != "" {
 		t.Errorf("member (-want +got):\n%s", diff)
 	}

@@ -21,7 +21,9 @@ func (r *SequenceReconciler) snapshot(u unit, v unitView, seq *batonv1.CommandSe
 	}
 	for uid, claimed := range r.runner.holding(u) {
 		if i, ok := v.find(uid); ok {
-			v.members[i].InFlight, v.members[i].Held = claimed, true
+			m := *v.members[i] // the index's: copied, not written through
+			m.InFlight, m.Held = claimed, true
+			v.members[i] = &m
 		}
 	}
 	return snap

@@ -33,7 +33,7 @@ func MakeMember(name string) *memberWrapper {
 	}}
 }
 
-func (w *memberWrapper) Obj() Member { return w.Member }
+func (w *memberWrapper) Obj() *Member { m := w.Member; return &m }
 
 // Seq makes it member index of a sequence of count.
 func (w *memberWrapper) Seq(index, count int) *memberWrapper {

@@ -108,10 +108,11 @@ func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
 	d.plans = make([]MemberPlan, len(s.Members))
 	d.members = make([]memberState, len(s.Members))
 	for k, i := range inReportOrder(s.Members) {
-		d.members[k] = d.observeMember(&s.Members[i])
+		d.members[k] = d.observeMember(s.Members[i])
 		d.members[k].pos = i
 		d.members[k].plan = &d.plans[k]
 	}
+	d.batches = make([]batch, 0, len(d.members))
 	for lo := 0; lo < len(d.members); {
 		hi := lo + 1
 		for hi < len(d.members) && sameBatch(d.members[lo].m, d.members[hi].m) {
@@ -129,7 +130,7 @@ func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
 
 // inReportOrder is the members' positions in report order. A caller that keeps its members
 // sorted (the controller does) pays one pass to confirm it instead of a sort.
-func inReportOrder(members []Member) []int {
+func inReportOrder(members []*Member) []int {
 	order := make([]int, len(members))
 	for i := range order {
 		order[i] = i
@@ -141,7 +142,7 @@ func inReportOrder(members []Member) []int {
 	// is total and an unstable sort (several times faster than a stable one on a large
 	// sequence) is deterministic.
 	slices.SortFunc(order, func(a, b int) int {
-		if c := CompareMembers(&members[a], &members[b]); c != 0 {
+		if c := CompareMembers(members[a], members[b]); c != 0 {
 			return c
 		}
 		return cmp.Compare(a, b)
@@ -149,9 +150,9 @@ func inReportOrder(members []Member) []int {
 	return order
 }
 
-func isReportOrder(members []Member) bool {
+func isReportOrder(members []*Member) bool {
 	for i := 1; i < len(members); i++ {
-		if CompareMembers(&members[i-1], &members[i]) > 0 {
+		if CompareMembers(members[i-1], members[i]) > 0 {
 			return false
 		}
 	}
@@ -191,8 +192,7 @@ func (d *decision) walk() {
 			d.decideMember(&d.members[i], open, culprit)
 		}
 		if open && b.hasIndex {
-			idx := b.index
-			d.lastOpen = &idx
+			d.lastOpen = &d.batches[bi].index
 		}
 		passed := true
 		for i := b.lo; i < b.hi; i++ {
@@ -300,7 +300,10 @@ func (d *decision) run(ms *memberState, st batonv1.OperatorCommandStatus) {
 	if !ok {
 		return
 	}
-	env := d.envFor(ms)
+	env := Env{Args: ms.m.Args, Sequence: sequenceView(d.snap, d.count)}
+	if !ms.m.IgnoresSteps {
+		env = d.envFor(ms)
+	}
 	ms.plan.Action = ActionRun
 	ms.plan.Status = st
 	ms.plan.Phase = st.Phase

@@ -47,7 +47,7 @@ func EnvFor(s Snapshot, member string) Env {
 	var self *Member
 	for i := range s.Members {
 		if s.Members[i].Name == member {
-			self = &s.Members[i]
+			self = s.Members[i]
 			break
 		}
 	}
@@ -60,19 +60,19 @@ func EnvFor(s Snapshot, member string) Env {
 	}
 	var earlier []int
 	for i := range s.Members {
-		if m := &s.Members[i]; m.Index != nil && *m.Index < *self.Index {
+		if m := s.Members[i]; m.Index != nil && *m.Index < *self.Index {
 			earlier = append(earlier, i)
 		}
 	}
 	slices.SortStableFunc(earlier, func(a, b int) int {
-		return CompareMembers(&s.Members[a], &s.Members[b])
+		return CompareMembers(s.Members[a], s.Members[b])
 	})
 	for lo := 0; lo < len(earlier); {
 		idx := *s.Members[earlier[lo]].Index
 		hi := lo
 		views := make([]StepView, 0, 1)
 		for ; hi < len(earlier) && *s.Members[earlier[hi]].Index == idx; hi++ {
-			m := &s.Members[earlier[hi]]
+			m := s.Members[earlier[hi]]
 			_, phase, _ := observe(&m.Status)
 			views = append(views, stepView(m, &m.Status, phase))
 		}
@@ -135,7 +135,7 @@ func decodePayload(p []byte) any {
 }
 
 // expectedCount is the members' commandCount (the first one set), else how many there are.
-func expectedCount(members []Member) int {
+func expectedCount(members []*Member) int {
 	for i := range members {
 		if c := members[i].Count; c != nil {
 			return *c

@@ -157,9 +157,9 @@ func TestDecideExternal(t *testing.T) {
 	readyQuiet := outcome{Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady}
 	runningA := snap(MakeMember("a").Seq(0, 2).Running().InFlight()).Members[0]
 	succeededA := snap(MakeMember("a").Seq(0, 2).Succeeded("")).Members[0]
-	with := func(a Member, b *memberWrapper) Snapshot {
+	with := func(a *Member, b *memberWrapper) Snapshot {
 		s := snap(b)
-		s.Members = append([]Member{a}, s.Members...)
+		s.Members = append([]*Member{a}, s.Members...)
 		return s
 	}
 	badLabels := func(raw, msg string) decideCase {

@@ -80,7 +80,8 @@ func genCase(c chooser, in genInput) (Snapshot, Options, time.Time) {
 	s := Snapshot{Namespace: "ns", Key: "k"}
 	standalone := n == 1 && c.intn(3) == 0
 	for i := range n {
-		s.Members = append(s.Members, genMember(c, in, i, count, standalone))
+		m := genMember(c, in, i, count, standalone)
+		s.Members = append(s.Members, &m)
 	}
 	if c.intn(3) == 0 {
 		s.Sequence = genSequence(c)
@@ -220,7 +221,7 @@ func reportOrder(s Snapshot) []int {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return CompareMembers(&s.Members[a], &s.Members[b]) })
+	slices.SortStableFunc(order, func(a, b int) int { return CompareMembers(s.Members[a], s.Members[b]) })
 	return order
 }
 
@@ -230,9 +231,10 @@ func cloneSnapshot(s Snapshot) Snapshot {
 	if s.Members == nil {
 		out.Members = nil
 	} else {
-		out.Members = make([]Member, len(s.Members))
+		out.Members = make([]*Member, len(s.Members))
 	}
-	for i, m := range s.Members {
+	for i, orig := range s.Members {
+		m := *orig
 		m.Labels = cloneMap(m.Labels)
 		m.Annotations = cloneMap(m.Annotations)
 		m.Args = batonv1.Args(m.Args).DeepCopy()
@@ -243,7 +245,7 @@ func cloneSnapshot(s Snapshot) Snapshot {
 		if m.Count != nil {
 			m.Count = ptr(*m.Count)
 		}
-		out.Members[i] = m
+		out.Members[i] = &m
 	}
 	if s.Sequence != nil {
 		out.Sequence = s.Sequence.DeepCopy()
@@ -267,7 +269,7 @@ func cloneMap(m map[string]string) map[string]string {
 func applyPlan(s Snapshot, p Plan, now time.Time) Snapshot {
 	out := cloneSnapshot(s)
 	for k, i := range reportOrder(out) {
-		mp, m := p.Members[k], &out.Members[i]
+		mp, m := p.Members[k], out.Members[i]
 		switch mp.Action {
 		case ActionSetStatus:
 			m.Status = mp.Status

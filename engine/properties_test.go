@@ -77,7 +77,7 @@ func checkShape(t testing.TB, s Snapshot, p Plan, now time.Time) {
 		t.Fatalf("plan has %d members, snapshot %d", len(p.Members), len(s.Members))
 	}
 	for k, i := range reportOrder(s) {
-		m, mp := &s.Members[i], &p.Members[k]
+		m, mp := s.Members[i], &p.Members[k]
 		if mp.Name != m.Name {
 			t.Fatalf("plan member %d is %s, want %s", k, mp.Name, m.Name)
 		}
@@ -116,12 +116,12 @@ func checkGates(t testing.TB, s Snapshot, p Plan) {
 			continue
 		}
 		opened = true
-		m := &s.Members[i]
+		m := s.Members[i]
 		if m.Index == nil {
 			continue
 		}
 		for k2, j := range order {
-			e := &s.Members[j]
+			e := s.Members[j]
 			if e.Index == nil || *e.Index >= *m.Index {
 				continue
 			}
@@ -161,7 +161,7 @@ func assembledOrStarted(s Snapshot) bool {
 func checkTerminal(t testing.TB, s Snapshot, p Plan) {
 	t.Helper()
 	for k, i := range reportOrder(s) {
-		m, mp := &s.Members[i], &p.Members[k]
+		m, mp := s.Members[i], &p.Members[k]
 		if !m.Status.Phase.Terminal() {
 			continue
 		}
@@ -191,7 +191,7 @@ func checkTerminal(t testing.TB, s Snapshot, p Plan) {
 func checkQuiet(t testing.TB, s Snapshot, opts Options, p Plan, now time.Time) {
 	t.Helper()
 	for k, i := range reportOrder(s) {
-		m, mp := &s.Members[i], &p.Members[k]
+		m, mp := s.Members[i], &p.Members[k]
 		if m.HasHandler || m.Labels[batonv1.LabelGate] != batonv1.GateOpen || m.Status.Completed || m.Status.Phase.Terminal() {
 			continue
 		}

@@ -97,7 +97,7 @@ func TestReportBound(t *testing.T) {
 	for n, size := range map[int]int{10: DefaultMaxPayloadBytes, 10_000: 10 << 10, 100_000: 1 << 10} {
 		payload := []byte(`{"data":"` + strings.Repeat("p", size-11) + `"}`)
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			s := Snapshot{Namespace: "ns", Key: "seq", Members: make([]Member, n)}
+			s := Snapshot{Namespace: "ns", Key: "seq", Members: make([]*Member, n)}
 			ownErrors := 0
 			for i := range s.Members {
 				w := MakeMember(fmt.Sprintf("m-%06d", i)).Seq(i/2, n) // report order is name order

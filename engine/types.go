@@ -34,7 +34,7 @@ type Snapshot struct {
 	// Key is the sequence key: the kubescape.io/sequence label or the members' spec.guid.
 	Key string
 	// Members are the commands sharing the key, in any order.
-	Members []Member
+	Members []*Member
 	// Sequence is the last written status of the CommandSequence, nil before the first.
 	Sequence *batonv1.CommandSequenceStatus
 	// Cancelled is true when the CommandSequence carries kubescape.io/cancel "true": members
@@ -62,6 +62,9 @@ type Member struct {
 	HasHandler bool
 	// Idempotent is true when that handler may be re-run after its executor was lost.
 	Idempotent bool
+	// IgnoresSteps is true when that handler never reads the earlier steps: the Env of
+	// its ActionRun carries only its args and the sequence, and costs nothing to build.
+	IgnoresSteps bool
 	// InFlight is true when this process is running the handler right now. A Running
 	// in-process command that is not in flight lost its executor.
 	InFlight bool

@@ -43,8 +43,9 @@ type Apply struct {
 }
 
 var (
-	_ Handler    = (*Apply)(nil)
-	_ Idempotent = (*Apply)(nil)
+	_ Handler      = (*Apply)(nil)
+	_ Idempotent   = (*Apply)(nil)
+	_ StepsIgnorer = (*Apply)(nil)
 )
 
 // ApplyResult is the apply step's payload.
@@ -138,3 +139,6 @@ func (a *Apply) applyOne(ctx context.Context, req Request, obj *unstructured.Uns
 
 // Idempotent is true: applying the same objects again converges to the same state.
 func (*Apply) Idempotent() bool { return true }
+
+// IgnoresSteps is true: apply reads only its own args.
+func (*Apply) IgnoresSteps() bool { return true }

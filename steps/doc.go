@@ -25,7 +25,9 @@
 //
 // Optional capabilities are separate small interfaces a handler may also implement, the way
 // [Idempotent] declares that a step may be re-run after the executor running it was lost
-// (a manager restart); without it such a step fails with reason ExecutorLost.
+// (a manager restart); without it such a step fails with reason ExecutorLost, and
+// [StepsIgnorer] that it never reads the earlier steps, which spares a long sequence the
+// cost of building them for every step.
 //
 // # Built-in steps
 //

@@ -58,6 +58,21 @@ func IsIdempotent(h Handler) bool {
 	return ok && i.Idempotent()
 }
 
+// StepsIgnorer is an optional capability: a handler whose IgnoresSteps method returns true
+// never reads the earlier steps (Request.Env.Steps and Env.Batches, then nil); it still
+// gets Env.Args and Env.Sequence. The engine then builds no view of the earlier steps for
+// it: a view of every earlier step on every step is what grew with a long sequence. A
+// kubescape.io/when condition sees the earlier steps whatever its handler declares.
+type StepsIgnorer interface {
+	IgnoresSteps() bool
+}
+
+// IgnoresSteps reports whether h declares that it never reads the earlier steps.
+func IgnoresSteps(h Handler) bool {
+	i, ok := h.(StepsIgnorer)
+	return ok && i.IgnoresSteps()
+}
+
 // Args returns the command's spec.args; nil when there is no command.
 func (r Request) Args() map[string]any {
 	if r.Command == nil {

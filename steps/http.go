@@ -62,7 +62,10 @@ type HTTP struct {
 	client *http.Client
 }
 
-var _ Handler = (*HTTP)(nil)
+var (
+	_ Handler      = (*HTTP)(nil)
+	_ StepsIgnorer = (*HTTP)(nil)
+)
 
 // NewHTTP returns the http step allowing the hosts that match allow. transport sends the
 // requests; nil means a clone of http.DefaultTransport.
@@ -296,3 +299,6 @@ func classifyHTTPError(ctx, reqCtx context.Context, target string, err error) er
 		return Retryable(wrapped)
 	}
 }
+
+// IgnoresSteps is true: http reads only its own args.
+func (*HTTP) IgnoresSteps() bool { return true }

@@ -19,8 +19,9 @@ import (
 type Noop struct{}
 
 var (
-	_ Handler    = (*Noop)(nil)
-	_ Idempotent = (*Noop)(nil)
+	_ Handler      = (*Noop)(nil)
+	_ Idempotent   = (*Noop)(nil)
+	_ StepsIgnorer = (*Noop)(nil)
 )
 
 // Run echoes the args.
@@ -47,3 +48,6 @@ func (*Noop) Run(ctx context.Context, req Request) (any, error) {
 
 // Idempotent is true: noop has no effect.
 func (*Noop) Idempotent() bool { return true }
+
+// IgnoresSteps is true: noop reads only its own args.
+func (*Noop) IgnoresSteps() bool { return true }

@@ -17,8 +17,9 @@ import (
 type Sleep struct{}
 
 var (
-	_ Handler    = (*Sleep)(nil)
-	_ Idempotent = (*Sleep)(nil)
+	_ Handler      = (*Sleep)(nil)
+	_ Idempotent   = (*Sleep)(nil)
+	_ StepsIgnorer = (*Sleep)(nil)
 )
 
 type sleepArgs struct {
@@ -53,3 +54,6 @@ func (*Sleep) Run(ctx context.Context, req Request) (any, error) {
 
 // Idempotent is true: sleeping again is harmless.
 func (*Sleep) Idempotent() bool { return true }
+
+// IgnoresSteps is true: sleep reads only its own args.
+func (*Sleep) IgnoresSteps() bool { return true }

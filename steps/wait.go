@@ -39,8 +39,9 @@ type Wait struct {
 }
 
 var (
-	_ Handler    = (*Wait)(nil)
-	_ Idempotent = (*Wait)(nil)
+	_ Handler      = (*Wait)(nil)
+	_ Idempotent   = (*Wait)(nil)
+	_ StepsIgnorer = (*Wait)(nil)
 )
 
 type waitArgs struct {
@@ -140,3 +141,6 @@ func (b *waitBackoff) sleep(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// IgnoresSteps is true: wait reads only its own args.
+func (*Wait) IgnoresSteps() bool { return true }
