@@ -31,19 +31,24 @@ type progressWrites struct {
 }
 
 // due is when unit u's progress, found differing from what is stored at now, is to be
-// written: progressInterval after it was first found differing.
+// written: progressInterval after it was first found (or noted) changed.
 func (p *progressWrites) due(u unit, now time.Time) time.Time {
+	p.changed(u, now)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.waiting[u.id()].Add(progressInterval)
+}
+
+// changed records that unit u's progress changed at t, unless a change already waits.
+func (p *progressWrites) changed(u unit, t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.waiting == nil {
 		p.waiting = map[string]time.Time{}
 	}
-	since, ok := p.waiting[u.id()]
-	if !ok {
-		since = now
-		p.waiting[u.id()] = since
+	if _, ok := p.waiting[u.id()]; !ok {
+		p.waiting[u.id()] = t
 	}
-	return since.Add(progressInterval)
 }
 
 // wrote records that unit u's status was written (or created): nothing waits.

@@ -3,6 +3,8 @@ package controllers
 import (
 	"testing"
 	"time"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
 
 // TestProgressWaitsFromFirstChange: progress is written progressInterval after it first
@@ -27,5 +29,54 @@ func TestProgressWaitsFromFirstChange(t *testing.T) {
 	t1 := t0.Add(5 * time.Second)
 	if got, want := p.due(u, t1), t1.Add(progressInterval); !got.Equal(want) {
 		t.Errorf("first change after a write: due %v, want %v", got, want)
+	}
+}
+
+// TestProgressNotedAtClaim: a claim noted when its event arrives starts the wait then, so
+// the reconcile queued progressInterval later writes it at once.
+func TestProgressNotedAtClaim(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	u := unit{namespace: "ns", index: "seq:a"}
+	var p progressWrites
+	p.changed(u, t0)
+	p.changed(u, t0.Add(300*time.Millisecond)) // a second claim in the same wait
+	if got, want := p.due(u, t0.Add(progressInterval)), t0.Add(progressInterval); !got.Equal(want) {
+		t.Errorf("due %v, want %v", got, want)
+	}
+}
+
+// TestClaimedBy: only this process's claim, and nothing else in the same change, defers a
+// reconcile.
+func TestClaimedBy(t *testing.T) {
+	pending := indexed("m0", "a", 0)
+	claim := func(edit func(*batonv1.OperatorCommand)) *batonv1.OperatorCommand {
+		c := pending.DeepCopy()
+		c.Status.Started, c.Status.Executer, c.Status.Phase = true, "pod-1", batonv1.CommandRunning
+		if edit != nil {
+			edit(c)
+		}
+		return c
+	}
+	for name, tc := range map[string]struct {
+		old, cmd *batonv1.OperatorCommand
+		want     bool
+	}{
+		"this process's claim":       {pending, claim(nil), true},
+		"another executer's claim":   {pending, claim(func(c *batonv1.OperatorCommand) { c.Status.Executer = "pod-2" }), false},
+		"a claim and its completion": {pending, claim(func(c *batonv1.OperatorCommand) { c.Status.Completed = true }), false},
+		"a claim and a new label": {pending, claim(func(c *batonv1.OperatorCommand) {
+			c.Labels = map[string]string{batonv1.LabelSequence: "a", "x": "y"}
+		}), false},
+		"a claim into another sequence": {pending, claim(func(c *batonv1.OperatorCommand) { c.Labels[batonv1.LabelSequence] = "b" }), false},
+		"a claim and a new annotation": {pending, claim(func(c *batonv1.OperatorCommand) {
+			c.Annotations = map[string]string{batonv1.AnnotationCancel: "true"}
+		}), false},
+		"a change after the claim": {claim(nil), claim(func(c *batonv1.OperatorCommand) { c.Status.Attempts = 2 }), false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := claimedBy(tc.old, tc.cmd, "pod-1"); got != tc.want {
+				t.Errorf("claimedBy = %t, want %t", got, tc.want)
+			}
+		})
 	}
 }

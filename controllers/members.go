@@ -2,10 +2,12 @@ package controllers
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
@@ -190,9 +192,19 @@ func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) engine.Mem
 
 // indexing keeps the member index current from the command watch, then hands the event on:
 // a unit is queued only once the index shows the change that queued it.
+//
+// This process's own claim of a command is the one change that leaves nothing to decide
+// at once: the claimed member is in flight and no gate depends on it, only the sequence's
+// progress moved, and that may wait progressInterval. Its unit is queued that much later,
+// with the change noted so its progress is still written within progressInterval; an
+// event in between (the command's result, often) decides it sooner. A long sequence is
+// then decided once per step, not twice.
 type indexing struct {
-	index *memberIndex
-	next  handler.EventHandler
+	index    *memberIndex
+	next     oldestFirst
+	progress *progressWrites
+	executer string
+	clock    clock.PassiveClock
 }
 
 var _ handler.EventHandler = indexing{}
@@ -205,10 +217,26 @@ func (h indexing) Create(ctx context.Context, e event.CreateEvent, q requestQueu
 }
 
 func (h indexing) Update(ctx context.Context, e event.UpdateEvent, q requestQueue) {
-	if cmd, ok := e.ObjectNew.(*batonv1.OperatorCommand); ok {
-		h.index.put(cmd)
+	cmd, ok := e.ObjectNew.(*batonv1.OperatorCommand)
+	if !ok {
+		h.next.Update(ctx, e, q)
+		return
+	}
+	h.index.put(cmd)
+	if old, ok := e.ObjectOld.(*batonv1.OperatorCommand); ok && claimedBy(old, cmd, h.executer) {
+		h.progress.changed(unit{namespace: cmd.Namespace, index: unitKey(cmd)}, h.clock.Now())
+		h.next.addAfter(ctx, q, progressInterval, cmd)
+		return
 	}
 	h.next.Update(ctx, e, q)
+}
+
+// claimedBy reports whether the change from old to cmd is only executer's claim: started
+// now, not completed, the same unit, labels and annotations.
+func claimedBy(old, cmd *batonv1.OperatorCommand, executer string) bool {
+	return !old.Status.Started && cmd.Status.Started && !cmd.Status.Completed && cmd.Status.Executer == executer &&
+		cmd.Generation == old.Generation && unitKey(cmd) == unitKey(old) &&
+		maps.Equal(cmd.Labels, old.Labels) && maps.Equal(cmd.Annotations, old.Annotations)
 }
 
 func (h indexing) Delete(ctx context.Context, e event.DeleteEvent, q requestQueue) {

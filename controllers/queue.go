@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,21 +44,26 @@ func (h oldestFirst) Generic(ctx context.Context, e event.GenericEvent, q reques
 }
 
 func (h oldestFirst) add(ctx context.Context, q requestQueue, objs ...client.Object) {
-	pq, prioritised := q.(priorityqueue.PriorityQueue[reconcile.Request])
 	for _, obj := range objs {
-		if obj == nil {
-			continue
+		if obj != nil {
+			h.addAfter(ctx, q, 0, obj)
 		}
-		reqs := h.toUnits(ctx, obj)
-		if !prioritised {
-			for _, req := range reqs {
-				q.Add(req)
-			}
-			continue
-		}
-		priority := agePriority(obj)
-		pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority}, reqs...)
 	}
+}
+
+// addAfter enqueues obj's units after delay (0: now); a request already queued for
+// earlier keeps its turn.
+func (h oldestFirst) addAfter(ctx context.Context, q requestQueue, delay time.Duration, obj client.Object) {
+	reqs := h.toUnits(ctx, obj)
+	pq, prioritised := q.(priorityqueue.PriorityQueue[reconcile.Request])
+	if !prioritised {
+		for _, req := range reqs {
+			q.AddAfter(req, delay)
+		}
+		return
+	}
+	priority := agePriority(obj)
+	pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority, After: delay}, reqs...)
 }
 
 // agePriority is higher the older the object: minus its creation time in Unix seconds.

@@ -86,7 +86,9 @@ func follow(ctx context.Context, log logr.Logger, c client.WithWatch, newList fu
 		for {
 			for ev := range wi.ResultChan() {
 				if ev.Type == watch.Error {
-					log.Info("watch error; re-opening", "list", fmt.Sprintf("%T", list), "error", apierrors.FromObject(ev.Object).Error())
+					if ctx.Err() == nil { // else the workload is over and the stream ends so
+						log.Info("watch error; re-opening", "list", fmt.Sprintf("%T", list), "error", apierrors.FromObject(ev.Object).Error())
+					}
 					wi.Stop()
 					break
 				}
