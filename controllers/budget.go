@@ -17,6 +17,8 @@ import (
 //     after it first differs from what is stored (trailing edge: every change within that
 //     second goes into one write), and so is the Assembling it starts in; a phase change,
 //     and so the final write with the report, at once, carrying any progress waiting.
+//     This process's own claim, which changes nothing but progress, queues its sequence
+//     progressInterval later (members.go, indexing).
 //
 // Events are counted apart; events.go decides which are recorded.
 

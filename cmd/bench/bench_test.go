@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,29 @@ func TestGateLatencies(t *testing.T) {
 			}
 			if missing != tc.wantMissing {
 				t.Errorf("missing = %d, want %d", missing, tc.wantMissing)
+			}
+		})
+	}
+}
+
+func TestSettingsSelection(t *testing.T) {
+	t.Setenv("BENCH_ONLY", "A,chains")
+	t.Setenv("BENCH_CHAINS", "10,10000")
+	s, err := loadSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.runs("A") || !s.runs("chains") || s.runs("B") || s.runs("stored") {
+		t.Errorf("BENCH_ONLY=A,chains runs A %t, chains %t, B %t, stored %t", s.runs("A"), s.runs("chains"), s.runs("B"), s.runs("stored"))
+	}
+	if !slices.Equal(s.Chains, []int{10, 10000}) {
+		t.Errorf("chains %v, want [10 10000]", s.Chains)
+	}
+	for env, bad := range map[string]string{"BENCH_ONLY": "A,D", "BENCH_CHAINS": "10,5"} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, bad)
+			if _, err := loadSettings(); err == nil {
+				t.Errorf("%s=%s accepted", env, bad)
 			}
 		})
 	}
