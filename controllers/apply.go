@@ -19,11 +19,11 @@ func (r *SequenceReconciler) applyMembers(ctx context.Context, u unit, cmds []*b
 	var later []int // plan positions of the actions that open no gate
 	for i := range plan.Members {
 		mp := &plan.Members[i]
-		if mp.Member >= len(cmds) || cmds[mp.Member].Name != mp.Name {
-			return fmt.Errorf("the plan of %s does not match its commands at %s", u.key, mp.Name)
-		}
 		if mp.Action == engine.ActionNone && len(mp.Events) == 0 {
 			continue
+		}
+		if mp.Member >= len(cmds) || cmds[mp.Member].Name != mp.Name {
+			return fmt.Errorf("the plan of %s does not match its commands at %s", u.key, mp.Name)
 		}
 		if !opensGate(mp.Action) {
 			later = append(later, i)
@@ -60,10 +60,10 @@ func (r *SequenceReconciler) applyMember(ctx context.Context, u unit, gates *gat
 func (r *SequenceReconciler) act(ctx context.Context, u unit, gates *gateTimes, cmd *batonv1.OperatorCommand, mp *engine.MemberPlan, now time.Time) error {
 	switch mp.Action {
 	case engine.ActionSetStatus:
-		_, err := r.writer.write(ctx, cmd, mp.Status)
+		_, err := r.writer.write(ctx, cmd, *mp.Status)
 		return err
 	case engine.ActionOpenGate:
-		if _, err := r.writer.write(ctx, cmd, mp.Status); err != nil {
+		if _, err := r.writer.write(ctx, cmd, *mp.Status); err != nil {
 			return err
 		}
 		opened, err := addCommandLabels(ctx, r.client, cmd, mp.GateLabels)

@@ -273,7 +273,7 @@ func (r *runner) acquire(ctx context.Context, cmd *batonv1.OperatorCommand, plan
 		return false
 	}
 	from := cmd.Status.Phase
-	if _, err := r.writer.write(ctx, cmd, plan.Status); err != nil {
+	if _, err := r.writer.write(ctx, cmd, *plan.Status); err != nil {
 		r.slots.withdraw(ticket)
 		return false
 	}
@@ -300,7 +300,7 @@ func (r *runner) claim(ctx context.Context, u unit, j *job, cmd *batonv1.Operato
 	j.claimed = true // before the write: its watch event may come back at once
 	r.mu.Unlock()
 	now := r.now()
-	status := plan.Status
+	status := *plan.Status
 	status.Started, status.StartedAt = true, &now
 	status.Completed, status.CompletedAt = false, nil
 	status.Executer = r.executer

@@ -233,7 +233,7 @@ func (d *decision) decideMember(ms *memberState, open bool, culprit *memberState
 	*ms.plan = MemberPlan{
 		Name:     ms.m.Name,
 		Member:   ms.pos,
-		Status:   ms.m.Status,
+		Status:   &ms.m.Status,
 		Phase:    ms.observed,
 		Deadline: ms.deadline,
 	}
@@ -305,7 +305,7 @@ func (d *decision) run(ms *memberState, st batonv1.OperatorCommandStatus) {
 		env = d.envFor(ms)
 	}
 	ms.plan.Action = ActionRun
-	ms.plan.Status = st
+	ms.plan.Status = &st
 	ms.plan.Phase = st.Phase
 	ms.plan.MaxAttempts = attempts
 	ms.plan.Env = &env
@@ -343,7 +343,7 @@ func (d *decision) finish(ms *memberState, phase batonv1.CommandPhase, reason, m
 	st.Error = &batonv1.OperatorCommandStatusError{Reason: reason, Message: message}
 	st.Message = message
 	ms.plan.Action = ActionSetStatus
-	ms.plan.Status = st
+	ms.plan.Status = &st
 	ms.plan.Phase = phase
 	ms.plan.Deadline = ms.deadline
 	ms.plan.Events = append(ms.plan.Events, Event{
@@ -388,7 +388,7 @@ func (d *decision) envFor(ms *memberState) Env {
 		views := make([]StepView, 0, b.hi-b.lo)
 		for i := b.lo; i < b.hi; i++ {
 			o := &d.members[i]
-			views = append(views, stepView(o.m, &o.plan.Status, o.plan.Phase))
+			views = append(views, stepView(o.m, o.plan.Status, o.plan.Phase))
 		}
 		if b.hasIndex {
 			d.env.addBatch(b.index, views)

@@ -88,7 +88,7 @@ func (d *decision) openGate(ms *memberState) {
 	st.Phase = batonv1.CommandReady
 	st.Message = msgReadyExternal
 	ms.plan.Action = ActionOpenGate
-	ms.plan.Status = st
+	ms.plan.Status = &st
 	ms.plan.Phase = batonv1.CommandReady
 	ms.plan.GateLabels = labels
 	if ms.m.Status.Phase != batonv1.CommandReady {

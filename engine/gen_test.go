@@ -272,9 +272,9 @@ func applyPlan(s Snapshot, p Plan, now time.Time) Snapshot {
 		mp, m := p.Members[k], out.Members[i]
 		switch mp.Action {
 		case ActionSetStatus:
-			m.Status = mp.Status
+			m.Status = *mp.Status
 		case ActionOpenGate:
-			m.Status = mp.Status
+			m.Status = *mp.Status
 			if m.Labels == nil {
 				m.Labels = map[string]string{}
 			}
@@ -282,7 +282,7 @@ func applyPlan(s Snapshot, p Plan, now time.Time) Snapshot {
 				m.Labels[k] = v
 			}
 		case ActionRun:
-			m.Status = mp.Status
+			m.Status = *mp.Status
 			m.Status.Started, m.Status.StartedAt = true, &metav1.Time{Time: now}
 			m.Status.Phase, m.Status.Executer = batonv1.CommandRunning, "test-pod"
 			m.Status.Attempts++

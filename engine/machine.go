@@ -108,8 +108,20 @@ func commandOrdinal(p batonv1.CommandPhase) int {
 	if p == "" {
 		p = batonv1.CommandPending
 	}
-	return slices.Index(commandStates, p)
+	if i, ok := commandOrdinals[p]; ok {
+		return i
+	}
+	return -1
 }
+
+// commandOrdinals indexes commandStates: every member of every plan is looked up.
+var commandOrdinals = func() map[batonv1.CommandPhase]int {
+	m := make(map[batonv1.CommandPhase]int, len(commandStates))
+	for i, p := range commandStates {
+		m[p] = i
+	}
+	return m
+}()
 
 func sequenceOrdinal(p batonv1.SequencePhase) int {
 	return slices.Index(sequenceStates, p)

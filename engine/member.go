@@ -62,7 +62,7 @@ func (d *decision) recordCompletion(ms *memberState) {
 	st.Phase = ms.observed
 	st.Message = msgCompleted(&st)
 	ms.plan.Action = ActionSetStatus
-	ms.plan.Status = st
+	ms.plan.Status = &st
 	ms.plan.Phase = ms.observed
 	ev := Event{Reason: string(ms.observed), Message: st.Message}
 	if ms.observed != batonv1.CommandSucceeded {
@@ -94,7 +94,7 @@ func (d *decision) restore(ms *memberState) {
 		}
 	}
 	ms.plan.Action = ActionSetStatus
-	ms.plan.Status = st
+	ms.plan.Status = &st
 	ms.plan.Phase = ms.recorded
 	msg := fmt.Sprintf("command %s reported started=%t completed=false after it was %s: refused, status restored",
 		ms.m.Name, ms.m.Status.Started, ms.recorded)

@@ -166,7 +166,7 @@ func checkTerminal(t testing.TB, s Snapshot, p Plan) {
 			continue
 		}
 		if m.Status.Completed {
-			if mp.Action != ActionNone || !cmp.Equal(mp.Status, m.Status) {
+			if mp.Action != ActionNone || !cmp.Equal(*mp.Status, m.Status) {
 				t.Fatalf("terminal member %s changes: action %s, status %+v", m.Name, mp.Action, mp.Status)
 			}
 			continue
@@ -198,7 +198,7 @@ func checkQuiet(t testing.TB, s Snapshot, opts Options, p Plan, now time.Time) {
 		if _, dl := deadline(m, opts); !dl.IsZero() && !now.Before(dl) {
 			continue
 		}
-		if mp.Action != ActionNone || !cmp.Equal(mp.Status, m.Status) {
+		if mp.Action != ActionNone || !cmp.Equal(*mp.Status, m.Status) {
 			t.Fatalf("external member %s is written after its gate opened: %+v", m.Name, mp)
 		}
 	}

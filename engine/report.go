@@ -79,7 +79,7 @@ func (l *reportLine) member() batonv1.ReportMember {
 }
 
 func newReportLine(ms *memberState) reportLine {
-	st := &ms.plan.Status
+	st := ms.plan.Status
 	rm := baseLine(ms.m, ms.plan.Phase, st)
 	if rm.Error != nil {
 		rm.Error.Message = clipTo(rm.Error.Message, maxReportError)

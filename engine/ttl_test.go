@@ -170,7 +170,7 @@ func TestExpiredStatus(t *testing.T) {
 		Error:   &batonv1.OperatorCommandStatusError{Reason: batonv1.ReasonExpired, Message: "TTL 1m0s from creation passed at 2026-03-01T12:01:00Z"},
 		Message: "TTL 1m0s from creation passed at 2026-03-01T12:01:00Z",
 	}
-	if diff := cmp.Diff(want, got.Status); diff != "" {
+	if diff := cmp.Diff(want, *got.Status); diff != "" {
 		t.Errorf("expired status (-want +got):\n%s", diff)
 	}
 	if !got.Deadline.Equal(at(time.Minute)) {

@@ -117,8 +117,9 @@ type MemberPlan struct {
 	// Status is the member's status after the action; for ActionRun, before the claim
 	// (phase Ready for a first run, Running for the re-run of a lost idempotent handler),
 	// written only if the member must wait for a slot.
-	// With ActionNone it is the observed status, unchanged.
-	Status batonv1.OperatorCommandStatus
+	// With ActionNone it is the observed status, unchanged: the snapshot's own (a pointer,
+	// so that a plan of thousands of idle members copies none of them).
+	Status *batonv1.OperatorCommandStatus
 	// GateLabels are the labels to add for ActionOpenGate.
 	GateLabels map[string]string
 	// Deadline is the member's TTL instant (zero: none); a running handler's context ends
