@@ -17,8 +17,8 @@ import (
 //     after it first differs from what is stored (trailing edge: every change within that
 //     second goes into one write), and so is the Assembling it starts in; a phase change,
 //     and so the final write with the report, at once, carrying any progress waiting.
-//     This process's own claim, which changes nothing but progress, queues its sequence
-//     progressInterval later (members.go, indexing).
+//     This process's own claim, which changes nothing the sequence's status shows, queues
+//     it progressInterval later (members.go, indexing).
 //
 // Events are counted apart; events.go decides which are recorded.
 
@@ -33,24 +33,19 @@ type progressWrites struct {
 }
 
 // due is when unit u's progress, found differing from what is stored at now, is to be
-// written: progressInterval after it was first found (or noted) changed.
+// written: progressInterval after it was first found differing.
 func (p *progressWrites) due(u unit, now time.Time) time.Time {
-	p.changed(u, now)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.waiting[u.id()].Add(progressInterval)
-}
-
-// changed records that unit u's progress changed at t, unless a change already waits.
-func (p *progressWrites) changed(u unit, t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.waiting == nil {
 		p.waiting = map[string]time.Time{}
 	}
-	if _, ok := p.waiting[u.id()]; !ok {
-		p.waiting[u.id()] = t
+	since, ok := p.waiting[u.id()]
+	if !ok {
+		since = now
+		p.waiting[u.id()] = since
 	}
+	return since.Add(progressInterval)
 }
 
 // wrote records that unit u's status was written (or created): nothing waits.

@@ -32,19 +32,6 @@ func TestProgressWaitsFromFirstChange(t *testing.T) {
 	}
 }
 
-// TestProgressNotedAtClaim: a claim noted when its event arrives starts the wait then, so
-// the reconcile queued progressInterval later writes it at once.
-func TestProgressNotedAtClaim(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	u := unit{namespace: "ns", index: "seq:a"}
-	var p progressWrites
-	p.changed(u, t0)
-	p.changed(u, t0.Add(300*time.Millisecond)) // a second claim in the same wait
-	if got, want := p.due(u, t0.Add(progressInterval)), t0.Add(progressInterval); !got.Equal(want) {
-		t.Errorf("due %v, want %v", got, want)
-	}
-}
-
 // TestClaimedBy: only this process's claim, and nothing else in the same change, defers a
 // reconcile.
 func TestClaimedBy(t *testing.T) {

@@ -4,10 +4,12 @@
 // CommandSequence object current, and requeues at the plan's next instant. No sequencing
 // rule lives here; if a test here needs one explained, the answer is in engine/.
 //
-// Everything is rebuilt from the API server on every reconcile. The only memory kept
-// between reconciles is which handlers this process is running right now, so that a
-// Running command whose handler is not here is known to have lost its executor (and the
-// set of active sequences behind the baton_active_sequences gauge).
+// Everything is rebuilt from the API server's objects on every reconcile. What is kept
+// between reconciles is derived from them or from this process alone: the member index
+// (the cache's commands filed by sequence, in report order, kept by the command watch),
+// which handlers this process is running right now, so that a Running command whose
+// handler is not here is known to have lost its executor, the progress writes waiting to
+// be coalesced, and the set of active sequences behind the baton_active_sequences gauge.
 //
 // This package must not be imported by engine/ or steps/.
 package controllers

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
@@ -32,7 +31,7 @@ type memberIndex struct {
 
 // unitMembers are one unit's commands and their engine view, in the same (report) order.
 type unitMembers struct {
-	cmds    []*batonv1.OperatorCommand
+	cmds []*batonv1.OperatorCommand
 	// members are never modified once filed, and leave InFlight and Held unset: only a
 	// reconcile knows them.
 	members []*engine.Member
@@ -101,7 +100,7 @@ func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if p, ok := x.where[cmd.UID]; ok {
-		if p.unit == id && sameKey(p, &m) {
+		if p.unit == id && engine.CompareMembers(p.key(), &m) == 0 {
 			um := x.units[id]
 			if i, found := um.find(p); found {
 				um.cmds[i], um.members[i] = cmd, &m
@@ -142,6 +141,9 @@ func (x *memberIndex) removeLocked(uid types.UID) {
 	}
 	delete(x.where, uid)
 	um := x.units[p.unit]
+	if um == nil {
+		return
+	}
 	i, found := um.find(p)
 	if !found || um.cmds[i].UID != uid {
 		return
@@ -158,15 +160,11 @@ func (um *unitMembers) find(p placed) (int, bool) { return search(um.members, p)
 // search is the position of the member filed under p in members (report order). Names are
 // unique in a namespace, so the key finds one command at most.
 func search(members []*engine.Member, p placed) (int, bool) {
-	return slices.BinarySearchFunc(members, &engine.Member{Name: p.name, Index: p.index}, engine.CompareMembers)
+	return slices.BinarySearchFunc(members, p.key(), engine.CompareMembers)
 }
 
-func sameKey(p placed, m *engine.Member) bool {
-	if (p.index == nil) != (m.Index == nil) || p.index != nil && *p.index != *m.Index {
-		return false
-	}
-	return p.name == m.Name
-}
+// key is a member that sorts where the command filed under p does.
+func (p placed) key() *engine.Member { return &engine.Member{Name: p.name, Index: p.index} }
 
 // memberOf is the engine's view of a command, less what only a reconcile knows (whether
 // this process holds its handler).
@@ -193,18 +191,15 @@ func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) engine.Mem
 // indexing keeps the member index current from the command watch, then hands the event on:
 // a unit is queued only once the index shows the change that queued it.
 //
-// This process's own claim of a command is the one change that leaves nothing to decide
-// at once: the claimed member is in flight and no gate depends on it, only the sequence's
-// progress moved, and that may wait progressInterval. Its unit is queued that much later,
-// with the change noted so its progress is still written within progressInterval; an
-// event in between (the command's result, often) decides it sooner. A long sequence is
-// then decided once per step, not twice.
+// This process's own claim of a command is the one change that leaves nothing to decide:
+// the claimed member is in flight, no gate depends on it, and the sequence's status does
+// not show it (its counts are of finished commands). Its unit is queued progressInterval
+// later, as a safety net; an event in between (the command's result, often) decides it
+// sooner. A long sequence is then decided once per step, not twice.
 type indexing struct {
 	index    *memberIndex
 	next     oldestFirst
-	progress *progressWrites
 	executer string
-	clock    clock.PassiveClock
 }
 
 var _ handler.EventHandler = indexing{}
@@ -224,7 +219,6 @@ func (h indexing) Update(ctx context.Context, e event.UpdateEvent, q requestQueu
 	}
 	h.index.put(cmd)
 	if old, ok := e.ObjectOld.(*batonv1.OperatorCommand); ok && claimedBy(old, cmd, h.executer) {
-		h.progress.changed(unit{namespace: cmd.Namespace, index: unitKey(cmd)}, h.clock.Now())
 		h.next.addAfter(ctx, q, progressInterval, cmd)
 		return
 	}

@@ -86,8 +86,7 @@ func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Mana
 	}}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("sequence").
-		Watches(&batonv1.OperatorCommand{}, indexing{index: r.index, next: toUnit, progress: &r.progress,
-			executer: r.opts.Executer, clock: r.clock}).
+		Watches(&batonv1.OperatorCommand{}, indexing{index: r.index, next: toUnit, executer: r.opts.Executer}).
 		Watches(&batonv1.CommandSequence{}, toUnit).
 		WatchesRawSource(source.Channel(r.runner.wake, toUnit)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).

@@ -186,4 +186,22 @@ func TestEnvFor(t *testing.T) {
 	if diff := cmp.Diff(want, *got); diff != "" {
 		t.Errorf("MemberPlan.Env (-want +got):\n%s", diff)
 	}
+
+	// A handler that never reads the earlier steps gets its args and the sequence only,
+	// while its condition still sees the earlier steps.
+	s.Members[3].IgnoresSteps = true
+	s.Members[3].Annotations = map[string]string{batonv1.AnnotationWhen: `steps["fetch"].payload.count == 3 && batches[1][0].phase == "Succeeded"`}
+	got = nil
+	for _, mp := range Decide(s, Options{}, at(time.Minute)).Members {
+		if mp.Name == "report" && mp.Action == ActionRun {
+			got = mp.Env
+		}
+	}
+	if got == nil {
+		t.Fatal("report, its condition true, is not run")
+	}
+	blind := Env{Args: want.Args, Sequence: want.Sequence}
+	if diff := cmp.Diff(blind, *got); diff != "" {
+		t.Errorf("MemberPlan.Env of a handler that ignores steps (-want +got):\n%s", diff)
+	}
 }
