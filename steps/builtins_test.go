@@ -24,18 +24,22 @@ func TestRegisterBuiltins(t *testing.T) {
 	if err := steps.RegisterBuiltins(r, steps.BuiltinConfig{Client: c, HTTPAllow: []string{"*.example.com"}}); err != nil {
 		t.Fatalf("RegisterBuiltins: %v", err)
 	}
-	want := map[string]bool{ // type: idempotent
-		steps.TypeNoop: true, steps.TypeSleep: true, steps.TypeExpr: true,
-		steps.TypeApply: true, steps.TypeWait: true, steps.TypeHTTP: false,
+	want := map[string]struct{ idempotent, ignoresSteps bool }{
+		steps.TypeNoop: {true, true}, steps.TypeSleep: {true, true}, steps.TypeExpr: {true, false},
+		steps.TypeApply: {true, true}, steps.TypeWait: {true, true}, steps.TypeHTTP: {false, true},
 	}
-	for typ, idempotent := range want {
+	for typ, caps := range want {
 		h, ok := r.Lookup(typ, "any-version")
 		if !ok {
 			t.Errorf("%s is not registered for every version", typ)
 			continue
 		}
-		if steps.IsIdempotent(h) != idempotent {
-			t.Errorf("%s: idempotent = %v, want %v", typ, !idempotent, idempotent)
+		if got := steps.IsIdempotent(h); got != caps.idempotent {
+			t.Errorf("%s: idempotent = %v, want %v", typ, got, caps.idempotent)
+		}
+		// expr evaluates over the earlier steps; the others read only their own args.
+		if got := steps.IgnoresSteps(h); got != caps.ignoresSteps {
+			t.Errorf("%s: ignores earlier steps = %v, want %v", typ, got, caps.ignoresSteps)
 		}
 	}
 }
