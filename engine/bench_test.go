@@ -38,22 +38,47 @@ func benchSnapshot(n int) Snapshot {
 	return s
 }
 
+// benchChain is a chain of n in-process steps caught in the middle, as a long sequence is
+// on most of its reconciles: the first half succeeded, one member in flight, the rest
+// waiting. Nothing is to be done: it measures what a reconcile costs per member.
+func benchChain(n int) Snapshot {
+	s := Snapshot{Namespace: "ns", Key: "bench", Sequence: &batonv1.CommandSequenceStatus{
+		Phase: batonv1.SequenceRunning, StartedAt: mt(0), CurrentBatch: ptr(n / 2)}}
+	for i := range n {
+		w := MakeMember(fmt.Sprintf("step-%05d", i)).Seq(i, n).TTL(time.Hour)
+		switch {
+		case i < n/2:
+			w.Succeeded("")
+		case i == n/2:
+			w.Running().InFlight()
+		default:
+			w.Phase(batonv1.CommandPending)
+		}
+		s.Members = append(s.Members, w.Obj())
+	}
+	return s
+}
+
 var benchOpts = Options{ExternalMaxAge: 30 * time.Minute, DefaultTTL: time.Hour}
 
 func BenchmarkDecide(b *testing.B) {
-	for _, n := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
-			s := benchSnapshot(n)
+	run := func(name string, s Snapshot) {
+		b.Run(name, func(b *testing.B) {
 			now := at(time.Minute)
 			b.ReportAllocs()
 			for b.Loop() {
 				Decide(s, benchOpts, now)
 			}
+			n := len(s.Members)
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/member")
 			allocs := testing.AllocsPerRun(5, func() { Decide(s, benchOpts, now) })
 			b.ReportMetric(allocs/float64(n), "allocs/member")
 		})
 	}
+	for _, n := range []int{10, 100, 1000} {
+		run(fmt.Sprintf("members=%d", n), benchSnapshot(n))
+	}
+	run("chain=10000", benchChain(10000))
 }
 
 // TestAllocationsPerMemberFlat guards against a quadratic scan creeping in: allocations
@@ -69,8 +94,13 @@ func TestAllocationsPerMemberFlat(t *testing.T) {
 	}
 }
 
-// TestBenchSnapshotDecides keeps the benchmark honest: its decision does what it claims.
+// TestBenchSnapshotDecides keeps the benchmarks honest: their decisions do what they claim.
 func TestBenchSnapshotDecides(t *testing.T) {
+	for _, mp := range Decide(benchChain(100), benchOpts, at(time.Minute)).Members {
+		if mp.Action != ActionNone || len(mp.Events) > 0 {
+			t.Errorf("the chain plans %q with %d events for %s, want nothing", mp.Action, len(mp.Events), mp.Name)
+		}
+	}
 	p := Decide(benchSnapshot(100), benchOpts, at(time.Minute))
 	actions := map[ActionType]int{}
 	for _, mp := range p.Members {
