@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/engine"
@@ -23,12 +24,10 @@ func indexed(name, seq string, index int) *batonv1.OperatorCommand {
 	}}
 	if seq != "" {
 		cmd.Labels = map[string]string{batonv1.LabelSequence: seq}
-		cmd.Spec.CommandIndex, cmd.Spec.CommandCount = &index, ptrTo(100)
+		cmd.Spec.CommandIndex, cmd.Spec.CommandCount = &index, ptr.To(100)
 	}
 	return cmd
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 func names(v unitView) []string {
 	var out []string
@@ -73,7 +72,7 @@ func TestMemberIndexOrder(t *testing.T) {
 
 	// A new commandIndex moves the member; a new sequence key moves it to another unit.
 	moved := cmds[0].DeepCopy()
-	moved.Spec.CommandIndex = ptrTo(50)
+	moved.Spec.CommandIndex = ptr.To(50)
 	x.put(moved)
 	left := cmds[1].DeepCopy()
 	left.Labels[batonv1.LabelSequence] = "b"

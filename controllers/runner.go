@@ -116,14 +116,10 @@ func (r *runner) holding(u unit) map[types.UID]bool {
 func (r *runner) forget(u unit, uid types.UID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.dropLocked(u.id(), uid)
-}
-
-func (r *runner) dropLocked(unitID string, uid types.UID) {
-	if jobs := r.jobs[unitID]; jobs != nil {
+	if jobs := r.jobs[u.id()]; jobs != nil {
 		delete(jobs, uid)
 		if len(jobs) == 0 {
-			delete(r.jobs, unitID)
+			delete(r.jobs, u.id())
 		}
 	}
 }

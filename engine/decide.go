@@ -300,8 +300,10 @@ func (d *decision) run(ms *memberState, st batonv1.OperatorCommandStatus) {
 	if !ok {
 		return
 	}
-	env := Env{Args: ms.m.Args, Sequence: sequenceView(d.snap, d.count)}
-	if !ms.m.IgnoresSteps {
+	var env Env
+	if ms.m.IgnoresSteps {
+		env = Env{Args: ms.m.Args, Sequence: sequenceView(d.snap, d.count)}
+	} else {
 		env = d.envFor(ms)
 	}
 	ms.plan.Action = ActionRun
