@@ -32,37 +32,37 @@ func (d *decision) assemble() {
 // positive commandCount and a commandIndex, and there may not be more members than the
 // count. The first violation, in report order, is the failure.
 func (d *decision) checkMembership() {
-	n := len(d.members)
+	n := d.n
 	d.count = n
 	if n == 0 {
 		return
 	}
-	if n == 1 && d.members[0].m.Count == nil {
+	if n == 1 && d.member(0).Count == nil {
 		d.standalone, d.count, d.assembled = true, 1, true
 		return
 	}
-	var first *memberState
-	for i := range d.members {
-		ms := &d.members[i]
+	var first *Member
+	for k := range n {
+		m := d.member(k)
 		switch {
-		case ms.m.Count == nil:
-			d.fail(batonv1.ReasonInconsistentCount, ms.m.Name, fmt.Sprintf(
+		case m.Count == nil:
+			d.fail(batonv1.ReasonInconsistentCount, m.Name, fmt.Sprintf(
 				"command %s has no commandCount but shares sequence key %q with %d other commands",
-				ms.m.Name, d.snap.Key, n-1))
+				m.Name, d.snap.Key, n-1))
 			return
 		case first == nil:
-			first = ms
-		case *ms.m.Count != *first.m.Count:
-			d.fail(batonv1.ReasonInconsistentCount, ms.m.Name, fmt.Sprintf(
+			first = m
+		case *m.Count != *first.Count:
+			d.fail(batonv1.ReasonInconsistentCount, m.Name, fmt.Sprintf(
 				"commands disagree on commandCount: %s has %d, %s has %d",
-				first.m.Name, *first.m.Count, ms.m.Name, *ms.m.Count))
+				first.Name, *first.Count, m.Name, *m.Count))
 			return
 		}
 	}
-	c := *first.m.Count
+	c := *first.Count
 	switch {
 	case c < 1:
-		d.fail(batonv1.ReasonInconsistentCount, first.m.Name, fmt.Sprintf(
+		d.fail(batonv1.ReasonInconsistentCount, first.Name, fmt.Sprintf(
 			"commandCount %d is not a sequence size", c))
 		return
 	case n > c:
@@ -70,8 +70,8 @@ func (d *decision) checkMembership() {
 			"sequence %q has %d commands but commandCount is %d", d.snap.Key, n, c))
 		return
 	}
-	for i := range d.members {
-		if m := d.members[i].m; m.Index == nil {
+	for k := range n {
+		if m := d.member(k); m.Index == nil {
 			d.fail(batonv1.ReasonMissingIndex, m.Name, fmt.Sprintf(
 				"command %s has commandCount %d but no commandIndex", m.Name, c))
 			return
@@ -93,9 +93,9 @@ func (d *decision) startedBefore() bool {
 		sequenceOrdinal(prev.Phase) >= 0 {
 		return true
 	}
-	for i := range d.members {
-		ms := &d.members[i]
-		if ms.gateOpen || ms.recorded == batonv1.CommandReady || ms.recorded == batonv1.CommandRunning {
+	for k := range d.n {
+		m := d.member(k)
+		if gateOpened(m) || m.Status.Phase == batonv1.CommandReady || m.Status.Phase == batonv1.CommandRunning {
 			return true
 		}
 	}
@@ -108,16 +108,16 @@ func (d *decision) checkIncomplete() {
 	var at time.Time
 	var why string
 	var earliest time.Time
-	for i := range d.members {
-		ms := &d.members[i]
-		if !ms.deadline.IsZero() && (at.IsZero() || ms.deadline.Before(at)) {
-			at, why = ms.deadline, "the TTL of command "+ms.m.Name
+	for k := range d.n {
+		m := d.member(k)
+		if _, dl := deadline(m, d.opts); !dl.IsZero() && (at.IsZero() || dl.Before(at)) {
+			at, why = dl, "the TTL of command "+m.Name
 		}
-		if c := ms.m.CreationTimestamp; i == 0 || c.Before(earliest) {
+		if c := m.CreationTimestamp; k == 0 || c.Before(earliest) {
 			earliest = c
 		}
 	}
-	if t := d.opts.AssemblyTimeout; t > 0 && len(d.members) > 0 {
+	if t := d.opts.AssemblyTimeout; t > 0 && d.n > 0 {
 		if limit := earliest.Add(t); at.IsZero() || limit.Before(at) {
 			at, why = limit, fmt.Sprintf("the assembly timeout %s", t)
 		}
@@ -131,7 +131,7 @@ func (d *decision) checkIncomplete() {
 	}
 	d.fail(batonv1.ReasonIncomplete, "", fmt.Sprintf(
 		"sequence %q has %d of %d commands at %s, when %s ended its assembly",
-		d.snap.Key, len(d.members), d.count, formatTime(at), why))
+		d.snap.Key, d.n, d.count, formatTime(at), why))
 }
 
 // lateFailure completes a member that is still waiting when the sequence already ended (it

@@ -96,14 +96,19 @@ func TestAllocationsPerMemberFlat(t *testing.T) {
 
 // TestBenchSnapshotDecides keeps the benchmarks honest: their decisions do what they claim.
 func TestBenchSnapshotDecides(t *testing.T) {
-	for _, mp := range Decide(benchChain(100), benchOpts, at(time.Minute)).Members {
+	chain := Decide(benchChain(100), benchOpts, at(time.Minute))
+	for _, mp := range chain.Members {
 		if mp.Action != ActionNone || len(mp.Events) > 0 {
 			t.Errorf("the chain plans %q with %d events for %s, want nothing", mp.Action, len(mp.Events), mp.Name)
 		}
 	}
-	p := Decide(benchSnapshot(100), benchOpts, at(time.Minute))
+	if len(chain.Members) != 1 || chain.Members[0].Name != "step-00050" {
+		t.Errorf("the chain's plan has %d members, want the one in flight alone: the rest are quiet", len(chain.Members))
+	}
+	s := benchSnapshot(100)
+	p := Decide(s, benchOpts, at(time.Minute))
 	actions := map[ActionType]int{}
-	for _, mp := range p.Members {
+	for _, mp := range everyPlan(s, benchOpts, p) {
 		actions[mp.Action]++
 	}
 	want := map[ActionType]int{ActionNone: 95, ActionRun: 4, ActionOpenGate: 1}

@@ -187,7 +187,7 @@ type result struct {
 	NextWake time.Time
 }
 
-func summarize(p Plan) result {
+func summarize(s Snapshot, opts Options, p Plan) result {
 	r := result{
 		Sequence: seqOutcome{
 			Phase: p.Status.Phase, Reason: p.Status.Reason, Message: p.Status.Message,
@@ -197,7 +197,7 @@ func summarize(p Plan) result {
 		Events:   p.Events,
 		NextWake: p.NextWake,
 	}
-	for _, mp := range p.Members {
+	for _, mp := range everyPlan(s, opts, p) {
 		o := outcome{
 			Action: mp.Action, Phase: mp.Phase, Recorded: mp.Status.Phase, Message: mp.Status.Message,
 			GateLabels: mp.GateLabels, MaxAttempts: mp.MaxAttempts, Events: mp.Events,
@@ -221,7 +221,7 @@ func runDecideCases(t *testing.T, cases map[string]decideCase) {
 	t.Helper()
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := summarize(Decide(tc.snap, tc.opts, tc.now))
+			got := summarize(tc.snap, tc.opts, Decide(tc.snap, tc.opts, tc.now))
 			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Decide() mismatch (-want +got):\n%s", diff)
 			}

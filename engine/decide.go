@@ -15,7 +15,15 @@ import (
 // Applying the plan (statuses, gate labels, claims) and deciding again at the same instant
 // yields no further action. See the package documentation for the rules.
 func Decide(s Snapshot, opts Options, now time.Time) Plan {
+	return decide(s, opts, now, true)
+}
+
+// decide is Decide. With quiet false it decides every member one by one, quiet batches
+// included: the reference against which the tests show that leaving them out changes
+// nothing.
+func decide(s Snapshot, opts Options, now time.Time, quiet bool) Plan {
 	d := newDecision(&s, opts, now)
+	d.quiet = quiet
 	d.assemble()
 	d.walk()
 	status := d.sequenceStatus()
@@ -36,9 +44,14 @@ type decision struct {
 	// shares it.
 	stamp *metav1.Time
 
-	members []memberState // report order: (index, name)
-	plans   []MemberPlan  // the plan's members, in the same order
-	batches []batch       // ascending index
+	// order is the snapshot's positions in report order, (index, name); nil when the
+	// members are in that order already.
+	order []int
+	n     int // members
+	// segments are the members walked so far, in report order: quiet runs and batches
+	// decided member by member.
+	segments []segment
+	quiet    bool // quiet batches are left out of the plan (Decide); false only in tests
 
 	standalone bool
 	count      int  // the agreed commandCount (1 for a standalone command)
@@ -51,12 +64,12 @@ type decision struct {
 	// culprit is the first member, in batch order, whose failure blocks the batches after
 	// it.
 	culprit *memberState
-	// lastOpen is the index of the highest batch whose gate is open.
-	lastOpen *int
+	// lastOpen is the index of the highest batch whose gate is open, when opened is true.
+	lastOpen int
+	opened   bool
 
-	cur    int // the batch being decided
 	env    *Env
-	envLen int // batches [0, envLen) are in env
+	envSeg int // segments [0, envSeg) are in env
 
 	reportIndex map[string]int // recorded report lines by name, built on first use
 
@@ -64,10 +77,19 @@ type decision struct {
 	wake   time.Time
 }
 
+// segment is a run of members in report order, members [lo, hi). A batch with a member
+// the plan may change is decided member by member, and its states are kept. A run of
+// quiet batches keeps none (states nil): every member is one no plan changes, as
+// observed, and a long sequence costs a plan only for the batches where something
+// happens.
+type segment struct {
+	lo, hi int
+	states []memberState // one per member, for a decided batch
+}
+
 // memberState is one member as observed and as planned.
 type memberState struct {
 	m        *Member
-	pos      int           // m's position in the snapshot's Members
 	ttl      time.Duration // effective TTL, 0 for none
 	deadline time.Time     // creation + ttl, zero for none
 	// recorded is status.phase, baton's own record ("" and unknown read as Pending).
@@ -79,13 +101,7 @@ type memberState struct {
 	illegal bool
 	// gateOpen: an external command already carrying kubescape.io/gate=open. Quiet.
 	gateOpen bool
-	plan     *MemberPlan // this member's entry in the plan
-}
-
-type batch struct {
-	lo, hi   int // members[lo:hi]
-	index    int
-	hasIndex bool
+	plan     MemberPlan // this member's entry in the plan
 }
 
 // failure is a sequence-wide reason to complete every member still waiting for its gate.
@@ -99,44 +115,46 @@ type failure struct {
 }
 
 func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
-	d := &decision{
+	return &decision{
 		snap:  s,
 		opts:  opts,
 		now:   now,
 		stamp: &metav1.Time{Time: now.Truncate(time.Second)},
+		order: inReportOrder(s.Members),
+		n:     len(s.Members),
 	}
-	d.plans = make([]MemberPlan, len(s.Members))
-	d.members = make([]memberState, len(s.Members))
-	for k, i := range inReportOrder(s.Members) {
-		d.members[k] = d.observeMember(s.Members[i])
-		d.members[k].pos = i
-		d.members[k].plan = &d.plans[k]
-	}
-	d.batches = make([]batch, 0, len(d.members))
-	for lo := 0; lo < len(d.members); {
-		hi := lo + 1
-		for hi < len(d.members) && sameBatch(d.members[lo].m, d.members[hi].m) {
-			hi++
-		}
-		b := batch{lo: lo, hi: hi}
-		if idx := d.members[lo].m.Index; idx != nil {
-			b.index, b.hasIndex = *idx, true
-		}
-		d.batches = append(d.batches, b)
-		lo = hi
-	}
-	return d
 }
 
-// inReportOrder is the members' positions in report order. A caller that keeps its members
-// sorted (the controller does) pays one pass to confirm it instead of a sort.
+// member is the k-th member in report order.
+func (d *decision) member(k int) *Member { return d.snap.Members[d.position(k)] }
+
+// position is the snapshot position of the k-th member in report order.
+func (d *decision) position(k int) int {
+	if d.order == nil {
+		return k
+	}
+	return d.order[k]
+}
+
+// batchEnd is the end of the batch that starts at report position lo.
+func (d *decision) batchEnd(lo int) int {
+	hi := lo + 1
+	for hi < d.n && sameBatch(d.member(lo), d.member(hi)) {
+		hi++
+	}
+	return hi
+}
+
+// inReportOrder is the members' positions in report order, nil when they are in it
+// already: a caller that keeps its members sorted (the controller does) pays one pass to
+// confirm it instead of a sort.
 func inReportOrder(members []*Member) []int {
+	if isReportOrder(members) {
+		return nil
+	}
 	order := make([]int, len(members))
 	for i := range order {
 		order[i] = i
-	}
-	if isReportOrder(members) {
-		return order
 	}
 	// Sort positions, not members: a member is large. Positions break ties, so the order
 	// is total and an unstable sort (several times faster than a stable one on a large
@@ -185,28 +203,136 @@ func sameBatch(a, b *Member) bool {
 // carries every consequence of the current instant.
 func (d *decision) walk() {
 	open := d.failure == nil && (d.assembled || d.started)
-	for bi, b := range d.batches {
-		d.cur = bi
-		culprit := d.culprit
-		for i := b.lo; i < b.hi; i++ {
-			d.decideMember(&d.members[i], open, culprit)
+	for lo := 0; lo < d.n; {
+		hi := d.batchEnd(lo)
+		quiet, passed := d.quietBatch(lo, hi, open)
+		if quiet {
+			d.addQuiet(lo, hi)
+		} else {
+			passed = d.decideBatch(lo, hi, open)
 		}
-		if open && b.hasIndex {
-			d.lastOpen = &d.batches[bi].index
-		}
-		passed := true
-		for i := b.lo; i < b.hi; i++ {
-			ms := &d.members[i]
-			if passes(ms) {
-				continue
-			}
-			passed = false
-			if d.culprit == nil && ms.plan.Phase.Terminal() {
-				d.culprit = ms
-			}
+		if idx := d.member(lo).Index; open && idx != nil {
+			d.lastOpen, d.opened = *idx, true
 		}
 		open = open && passed
+		lo = hi
 	}
+}
+
+// quietBatch reports whether no plan changes batch [lo, hi): every member is settled, or,
+// behind a gate this plan keeps shut with nothing failed, every member waits in Pending for
+// an in-process handler before its TTL. passed says whether the batch lets the next open.
+// Deciding such a batch member by member would plan nothing for it, at a cost that grows
+// with the sequence on every reconcile.
+func (d *decision) quietBatch(lo, hi int, open bool) (quiet, passed bool) {
+	if !d.quiet {
+		return false, false
+	}
+	settled := true
+	for k := lo; k < hi && settled; k++ {
+		settled = settledMember(d.member(k))
+	}
+	if settled {
+		return true, true
+	}
+	if open || d.culprit != nil || d.failure != nil {
+		return false, false
+	}
+	for k := lo; k < hi; k++ {
+		if !d.waiting(d.member(k)) {
+			return false, false
+		}
+	}
+	return true, false
+}
+
+// settledMember reports whether m is recorded terminal, reported completed, and passed: no
+// plan changes it (rule 1), and it lets the next batch open.
+func settledMember(m *Member) bool {
+	st := &m.Status
+	if !st.Completed {
+		return false
+	}
+	switch st.Phase {
+	case batonv1.CommandSucceeded:
+		return true
+	case batonv1.CommandSkipped:
+		if st.Error != nil && st.Error.Reason == batonv1.ReasonConditionFalse {
+			return true
+		}
+	}
+	return st.Phase.Terminal() && continueOnFailure(m)
+}
+
+// waiting reports whether m, behind a shut gate, waits in Pending for an in-process handler
+// with its TTL still ahead: nothing to write, only a wake-up at its deadline.
+func (d *decision) waiting(m *Member) bool {
+	st := &m.Status
+	if !m.HasHandler || st.Started || st.Completed || st.Phase != "" && st.Phase != batonv1.CommandPending {
+		return false
+	}
+	_, dl := deadline(m, d.opts)
+	if !dl.IsZero() && !d.now.Before(dl) {
+		return false
+	}
+	d.wakeAt(dl)
+	return true
+}
+
+// addQuiet adds a quiet batch to the walk, in the quiet run before it if there is one.
+func (d *decision) addQuiet(lo, hi int) {
+	if last := len(d.segments) - 1; last >= 0 && d.segments[last].states == nil {
+		d.segments[last].hi = hi
+		return
+	}
+	d.segments = append(d.segments, segment{lo: lo, hi: hi})
+}
+
+// decideBatch decides each member of batch [lo, hi) and reports whether the batch passed.
+func (d *decision) decideBatch(lo, hi int, open bool) bool {
+	states := make([]memberState, hi-lo)
+	for k := lo; k < hi; k++ {
+		states[k-lo] = d.observeMember(d.member(k), d.position(k))
+	}
+	d.segments = append(d.segments, segment{lo: lo, hi: hi, states: states})
+	culprit := d.culprit
+	for i := range states {
+		d.decideMember(&states[i], open, culprit)
+	}
+	passed := true
+	for i := range states {
+		ms := &states[i]
+		if passes(ms) {
+			continue
+		}
+		passed = false
+		if d.culprit == nil && ms.plan.Phase.Terminal() {
+			d.culprit = ms
+		}
+	}
+	return passed
+}
+
+// states is every member's state in report order: the decided ones as decided, the quiet
+// ones as observed, with the plan that does nothing.
+func (d *decision) states() []*memberState {
+	out := make([]*memberState, 0, d.n)
+	for si := range d.segments {
+		seg := &d.segments[si]
+		if seg.states != nil {
+			for i := range seg.states {
+				out = append(out, &seg.states[i])
+			}
+			continue
+		}
+		quiet := make([]memberState, seg.hi-seg.lo)
+		for k := seg.lo; k < seg.hi; k++ {
+			ms := &quiet[k-seg.lo]
+			*ms = d.observeMember(d.member(k), d.position(k))
+			out = append(out, ms)
+		}
+	}
+	return out
 }
 
 // passes reports whether a member lets the next batch open: it succeeded, was skipped by
@@ -230,13 +356,6 @@ func continueOnFailure(m *Member) bool {
 // decideMember applies the member rules in order of precedence; the first that holds
 // decides.
 func (d *decision) decideMember(ms *memberState, open bool, culprit *memberState) {
-	*ms.plan = MemberPlan{
-		Name:     ms.m.Name,
-		Member:   ms.pos,
-		Status:   &ms.m.Status,
-		Phase:    ms.observed,
-		Deadline: ms.deadline,
-	}
 	switch {
 	case ms.recorded.Terminal():
 		// Nothing terminal changes; a contradicting report is refused.
@@ -368,39 +487,69 @@ func (d *decision) sequenceEvent(warning bool, reason, message string) {
 	d.events = append(d.events, Event{Warning: warning, Reason: reason, Message: ClipMessage(message)})
 }
 
+// memberPlans are the plans of the members decided one by one, in report order.
 func (d *decision) memberPlans() []MemberPlan {
-	return d.plans
+	n := 0
+	for _, seg := range d.segments {
+		n += len(seg.states)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]MemberPlan, 0, n)
+	for _, seg := range d.segments {
+		for i := range seg.states {
+			out = append(out, seg.states[i].plan)
+		}
+	}
+	return out
 }
 
-// envFor is the Env of a member of the batch being decided, built from this plan's view
-// of the earlier batches. Gates open in ascending order and only open batches ask, so each
-// batch is added once: O(members) per plan, however many conditions and handlers.
+// envFor is the Env of a member of the batch being decided (the last segment), built from
+// this plan's view of the earlier batches. Gates open in ascending order and only open
+// batches ask, so each batch is added once: O(members) per plan, however many conditions
+// and handlers.
 func (d *decision) envFor(ms *memberState) Env {
 	if d.env == nil {
 		// Sized for the earlier batches: growing maps of large values is most of the cost.
+		earlier := d.segments[len(d.segments)-1].lo
 		e := Env{
-			Steps:    make(map[string]StepView, d.batches[d.cur].lo+d.cur),
-			Batches:  make(map[int][]StepView, d.cur),
+			Steps:    make(map[string]StepView, 2*earlier),
+			Batches:  make(map[int][]StepView, earlier),
 			Sequence: sequenceView(d.snap, d.count),
 		}
 		d.env = &e
 	}
-	for ; d.envLen < d.cur; d.envLen++ {
-		b := d.batches[d.envLen]
-		views := make([]StepView, 0, b.hi-b.lo)
-		for i := b.lo; i < b.hi; i++ {
-			o := &d.members[i]
-			views = append(views, stepView(o.m, o.plan.Status, o.plan.Phase))
-		}
-		if b.hasIndex {
-			d.env.addBatch(b.index, views)
-			continue
-		}
-		for _, v := range views {
-			d.env.Steps[v.Name] = v
+	for ; d.envSeg < len(d.segments)-1; d.envSeg++ {
+		seg := &d.segments[d.envSeg]
+		for lo := seg.lo; lo < seg.hi; {
+			hi := d.batchEnd(lo)
+			views := make([]StepView, 0, hi-lo)
+			for k := lo; k < hi; k++ {
+				views = append(views, d.stepView(seg, k))
+			}
+			if idx := d.member(lo).Index; idx != nil {
+				d.env.addBatch(*idx, views)
+			} else {
+				for _, v := range views {
+					d.env.Steps[v.Name] = v
+				}
+			}
+			lo = hi
 		}
 	}
 	e := *d.env
 	e.Args = ms.m.Args
 	return e
+}
+
+// stepView is the k-th member of seg as this plan leaves it.
+func (d *decision) stepView(seg *segment, k int) StepView {
+	if seg.states != nil {
+		o := &seg.states[k-seg.lo]
+		return stepView(o.m, o.plan.Status, o.plan.Phase)
+	}
+	m := d.member(k)
+	_, phase, _ := observe(&m.Status)
+	return stepView(m, &m.Status, phase)
 }

@@ -268,8 +268,8 @@ func cloneMap(m map[string]string) map[string]string {
 // claim and start what runs, record the sequence status.
 func applyPlan(s Snapshot, p Plan, now time.Time) Snapshot {
 	out := cloneSnapshot(s)
-	for k, i := range reportOrder(out) {
-		mp, m := p.Members[k], out.Members[i]
+	for _, mp := range p.Members {
+		m := out.Members[mp.Member]
 		switch mp.Action {
 		case ActionSetStatus:
 			m.Status = *mp.Status

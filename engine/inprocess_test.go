@@ -140,7 +140,7 @@ func TestDecideIllegalTransition(t *testing.T) {
 			{Reason: "Succeeded", Message: "all 1 commands finished"},
 		},
 	}
-	diffResult(t, want, summarize(got))
+	diffResult(t, want, summarize(s, Options{}, got))
 	if st := got.Members[0].Status; !st.Completed || !st.CompletedAt.Equal(mt(3*time.Second)) || string(st.Payload) != `{"ok":true}` {
 		t.Errorf("restored status = %+v, want completed at +3s with its payload", st)
 	}

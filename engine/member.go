@@ -6,14 +6,21 @@ import (
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
 
-// observeMember reads one member: its TTL, recorded and observed phases, and whether its
-// external gate is already open.
-func (d *decision) observeMember(m *Member) memberState {
+// observeMember reads the member at snapshot position pos: its TTL, recorded and observed
+// phases, whether its external gate is already open, and the plan that does nothing.
+func (d *decision) observeMember(m *Member, pos int) memberState {
 	ms := memberState{m: m}
 	ms.ttl, ms.deadline = deadline(m, d.opts)
 	ms.recorded, ms.observed, ms.illegal = observe(&m.Status)
-	ms.gateOpen = !m.HasHandler && m.Labels[batonv1.LabelGate] == batonv1.GateOpen
+	ms.gateOpen = gateOpened(m)
+	ms.plan = MemberPlan{Name: m.Name, Member: pos, Status: &m.Status, Phase: ms.observed, Deadline: ms.deadline}
 	return ms
+}
+
+// gateOpened reports whether m is an external command already carrying
+// kubescape.io/gate=open.
+func gateOpened(m *Member) bool {
+	return !m.HasHandler && m.Labels[batonv1.LabelGate] == batonv1.GateOpen
 }
 
 // observe maps a status to phases. status.phase is baton's record of the state machine;

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
@@ -43,9 +44,13 @@ func checkProperties(t testing.TB, s Snapshot, opts Options, now time.Time) {
 		t.Fatalf("Decide is not deterministic (-first +second):\n%s", diff)
 	}
 	checkShape(t, s, p1, now)
-	checkGates(t, s, p1)
-	checkTerminal(t, s, p1)
-	checkQuiet(t, s, opts, p1, now)
+	every := Plan{Status: p1.Status, Members: everyPlan(s, opts, p1), Events: p1.Events, NextWake: p1.NextWake}
+	if diff := cmp.Diff(decide(s, opts, now, false), every, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("leaving the quiet batches out changes the plan (-every member decided +quiet left out):\n%s", diff)
+	}
+	checkGates(t, s, every)
+	checkTerminal(t, s, every)
+	checkQuiet(t, s, opts, every, now)
 
 	next := applyPlan(s, p1, now)
 	p2 := Decide(next, opts, now)
@@ -70,20 +75,29 @@ func checkProperties(t testing.TB, s Snapshot, opts Options, now time.Time) {
 	}
 }
 
-// checkShape: one plan per member in report order, legal phases, a future wake-up.
+// checkShape: plans for members in report order, each named as its member, legal phases,
+// a future wake-up.
 func checkShape(t testing.TB, s Snapshot, p Plan, now time.Time) {
 	t.Helper()
-	if len(p.Members) != len(s.Members) {
-		t.Fatalf("plan has %d members, snapshot %d", len(p.Members), len(s.Members))
+	order := reportOrder(s)
+	rank := make(map[int]int, len(order))
+	for k, i := range order {
+		rank[i] = k
 	}
-	for k, i := range reportOrder(s) {
-		m, mp := s.Members[i], &p.Members[k]
+	last := -1
+	for _, mp := range p.Members {
+		k, ok := rank[mp.Member]
+		if !ok || k <= last {
+			t.Fatalf("plan member %s at position %d is out of report order", mp.Name, mp.Member)
+		}
+		last = k
+		m := s.Members[mp.Member]
 		if mp.Name != m.Name {
-			t.Fatalf("plan member %d is %s, want %s", k, mp.Name, m.Name)
+			t.Fatalf("plan member at position %d is %s, want %s", mp.Member, mp.Name, m.Name)
 		}
 		recorded, observed, _ := observe(&m.Status)
 		if recorded.Terminal() && mp.Phase != recorded || !CanTransition(observed, mp.Phase) {
-			t.Fatalf("member %s: planned %s from recorded %s, observed %s\n%+v\n%+v", m.Name, mp.Phase, recorded, observed, *m, *mp)
+			t.Fatalf("member %s: planned %s from recorded %s, observed %s\n%+v\n%+v", m.Name, mp.Phase, recorded, observed, *m, mp)
 		}
 		switch mp.Action {
 		case ActionRun:
@@ -102,6 +116,25 @@ func checkShape(t testing.TB, s Snapshot, p Plan, now time.Time) {
 	if prev := s.Sequence; prev != nil && sequenceOrdinal(prev.Phase) >= 0 && !CanTransitionSequence(prev.Phase, p.Status.Phase) {
 		t.Fatalf("sequence goes from %s to %s", prev.Phase, p.Status.Phase)
 	}
+}
+
+// everyPlan is p's plan for every member of s, in report order: a member p leaves out (a
+// quiet one) has the plan that does nothing, its phase as observed.
+func everyPlan(s Snapshot, opts Options, p Plan) []MemberPlan {
+	out := make([]MemberPlan, 0, len(s.Members))
+	next := 0
+	for _, i := range reportOrder(s) {
+		if next < len(p.Members) && p.Members[next].Member == i {
+			out = append(out, p.Members[next])
+			next++
+			continue
+		}
+		m := s.Members[i]
+		_, observed, _ := observe(&m.Status)
+		_, dl := deadline(m, opts)
+		out = append(out, MemberPlan{Name: m.Name, Member: i, Status: &m.Status, Phase: observed, Deadline: dl})
+	}
+	return out
 }
 
 // checkGates: no gate opens while an earlier batch has a member that did not pass, and none
@@ -125,7 +158,7 @@ func checkGates(t testing.TB, s Snapshot, p Plan) {
 			if e.Index == nil || *e.Index >= *m.Index {
 				continue
 			}
-			if !passes(&memberState{m: e, plan: &p.Members[k2]}) {
+			if !passes(&memberState{m: e, plan: p.Members[k2]}) {
 				t.Fatalf("member %s (batch %d) opens while %s (batch %d) is %s", m.Name, *m.Index, e.Name, *e.Index, p.Members[k2].Phase)
 			}
 		}

@@ -34,10 +34,11 @@ func (d *decision) report() *batonv1.SequenceReport {
 	if limit <= 0 {
 		limit = DefaultReportMaxBytes
 	}
-	lines := make([]reportLine, len(d.members))
+	states := d.states()
+	lines := make([]reportLine, len(states))
 	total := int64(reportOverhead)
-	for i := range d.members {
-		lines[i] = newReportLine(&d.members[i])
+	for i, ms := range states {
+		lines[i] = newReportLine(ms)
 		total += lines[i].size() + 1 // the comma
 	}
 	r := &batonv1.SequenceReport{Complete: true}

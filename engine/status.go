@@ -30,7 +30,7 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 		}
 		return st
 	}
-	if len(d.members) == 0 && prev != nil {
+	if d.n == 0 && prev != nil {
 		return d.commandsDeleted(prev)
 	}
 	var st batonv1.CommandSequenceStatus
@@ -50,7 +50,9 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 	}
 	d.outcome(&st)
 	// The last batch opened; sticky while a failure keeps every gate shut.
-	st.CurrentBatch = d.lastOpen
+	if d.opened {
+		st.CurrentBatch = &d.lastOpen
+	}
 	if st.CurrentBatch == nil && prev != nil {
 		st.CurrentBatch = prev.CurrentBatch
 	}
@@ -108,8 +110,8 @@ func (d *decision) commandsDeleted(prev *batonv1.CommandSequenceStatus) batonv1.
 // member is terminal.
 func (d *decision) tally(st *batonv1.CommandSequenceStatus) bool {
 	finished := 0
-	for i := range d.members {
-		switch d.members[i].plan.Phase {
+	count := func(phase batonv1.CommandPhase) {
+		switch phase {
 		case batonv1.CommandSucceeded:
 			st.Counts.Succeeded++
 		case batonv1.CommandFailed:
@@ -119,20 +121,32 @@ func (d *decision) tally(st *batonv1.CommandSequenceStatus) bool {
 		case batonv1.CommandSkipped:
 			st.Counts.Skipped++
 		default:
-			continue
+			return
 		}
 		finished++
 	}
+	for _, seg := range d.segments {
+		if seg.states == nil {
+			// Quiet: settled (as recorded) or waiting (Pending).
+			for k := seg.lo; k < seg.hi; k++ {
+				count(d.member(k).Status.Phase)
+			}
+			continue
+		}
+		for i := range seg.states {
+			count(seg.states[i].plan.Phase)
+		}
+	}
 	st.Counts.Total = clampInt32(d.count)
 	st.Progress = fmt.Sprintf("%d/%d", finished, d.count)
-	return finished == len(d.members)
+	return finished == d.n
 }
 
 // phase: terminal once every member is (and the sequence started or broke), Failed when a
 // member's failure blocked or the assembly broke; Running once started; else Assembling.
 func (d *decision) phase(allTerminal bool) batonv1.SequencePhase {
 	switch {
-	case len(d.members) > 0 && allTerminal && (d.started || d.failure != nil):
+	case d.n > 0 && allTerminal && (d.started || d.failure != nil):
 		if d.failure != nil || d.culprit != nil {
 			return batonv1.SequenceFailed
 		}
@@ -163,13 +177,13 @@ func (d *decision) outcome(st *batonv1.CommandSequenceStatus) {
 			st.Message += "; waiting for the commands already started to finish"
 		}
 	case st.Phase == batonv1.SequenceSucceeded:
-		st.Message = fmt.Sprintf("all %d commands finished", len(d.members))
-	case st.Phase == batonv1.SequenceRunning && d.lastOpen != nil:
-		st.Message = fmt.Sprintf("batch %d running: %s commands finished", *d.lastOpen, st.Progress)
+		st.Message = fmt.Sprintf("all %d commands finished", d.n)
+	case st.Phase == batonv1.SequenceRunning && d.opened:
+		st.Message = fmt.Sprintf("batch %d running: %s commands finished", d.lastOpen, st.Progress)
 	case st.Phase == batonv1.SequenceRunning:
 		st.Message = fmt.Sprintf("running: %s commands finished", st.Progress)
 	default:
-		st.Message = fmt.Sprintf("waiting for commands: %d of %d present", len(d.members), d.count)
+		st.Message = fmt.Sprintf("waiting for commands: %d of %d present", d.n, d.count)
 	}
 	st.Message = ClipMessage(st.Message)
 	if st.Phase == batonv1.SequenceFailed {
@@ -200,7 +214,7 @@ func (d *decision) conditions(prev *batonv1.CommandSequenceStatus, st *batonv1.C
 		assembled.Message = fmt.Sprintf("all %d commands present", d.count)
 	default:
 		assembled.Status, assembled.Reason = metav1.ConditionFalse, string(batonv1.SequenceAssembling)
-		assembled.Message = fmt.Sprintf("%d of %d commands present", len(d.members), d.count)
+		assembled.Message = fmt.Sprintf("%d of %d commands present", d.n, d.count)
 	}
 	succeeded := metav1.Condition{Type: ConditionSucceeded, Message: st.Message}
 	switch st.Phase {

@@ -79,7 +79,12 @@ type Member struct {
 type Plan struct {
 	// Status is the CommandSequence status to write (report included once terminal).
 	Status batonv1.CommandSequenceStatus
-	// Members has one entry per snapshot member, in report order (index, then name).
+	// Members has one entry per member the plan decided, in report order (index, then
+	// name). Quiet batches are left out: batches whose members are all settled (recorded
+	// terminal, reported completed, passed), and batches behind a gate the plan keeps shut
+	// whose members all wait in Pending for an in-process handler, their TTL ahead. A member
+	// left out has nothing to write and nothing to record, its phase as observed; a plan
+	// costs the batches where something happens, not the whole sequence.
 	Members []MemberPlan
 	// Events are sequence-level events to record.
 	Events []Event
