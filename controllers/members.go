@@ -100,10 +100,10 @@ func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if p, ok := x.where[cmd.UID]; ok {
-		if p.unit == id && engine.CompareMembers(p.key(), &m) == 0 {
+		if p.unit == id && engine.CompareMembers(p.key(), m) == 0 {
 			um := x.units[id]
 			if i, found := um.find(p); found {
-				um.cmds[i], um.members[i] = cmd, &m
+				um.cmds[i], um.members[i] = cmd, m
 				return
 			}
 		}
@@ -120,11 +120,11 @@ func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
 	if found {
 		// A command of the same name whose deletion was never seen: this one replaced it.
 		delete(x.where, um.cmds[i].UID)
-		um.cmds[i], um.members[i] = cmd, &m
+		um.cmds[i], um.members[i] = cmd, m
 		return
 	}
 	um.cmds = slices.Insert(um.cmds, i, cmd)
-	um.members = slices.Insert(um.members, i, &m)
+	um.members = slices.Insert(um.members, i, m)
 }
 
 // remove forgets a deleted command.
@@ -168,16 +168,14 @@ func (p placed) key() *engine.Member { return &engine.Member{Name: p.name, Index
 
 // memberOf is the engine's view of a command, less what only a reconcile knows (whether
 // this process holds its handler).
-func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) engine.Member {
+func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) *engine.Member {
 	handler, hasHandler := registry.Lookup(cmd.Spec.CommandType, cmd.Spec.CommandVersion)
-	return engine.Member{
+	f := &filedMember{Member: engine.Member{
 		Name:              cmd.Name,
 		Labels:            cmd.Labels,
 		Annotations:       cmd.Annotations,
 		CommandType:       cmd.Spec.CommandType,
 		CommandVersion:    cmd.Spec.CommandVersion,
-		Index:             cmd.Spec.CommandIndex,
-		Count:             cmd.Spec.CommandCount,
 		CreationTimestamp: cmd.CreationTimestamp.Time,
 		TTL:               cmd.Spec.TTL.Std(),
 		Args:              cmd.Spec.Args,
@@ -185,7 +183,42 @@ func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) engine.Mem
 		HasHandler:        hasHandler,
 		Idempotent:        hasHandler && steps.IsIdempotent(handler),
 		IgnoresSteps:      hasHandler && steps.IgnoresSteps(handler),
+	}}
+	if i := cmd.Spec.CommandIndex; i != nil {
+		f.index = *i
+		f.Index = &f.index
 	}
+	if c := cmd.Spec.CommandCount; c != nil {
+		f.count = *c
+		f.Count = &f.count
+	}
+	f.Status.Phase = canonicalPhase(f.Status.Phase)
+	return &f.Member
+}
+
+// filedMember keeps a member's index and count beside it. The engine reads them, and the
+// phase, for every member of a sequence on every reconcile: read through the cached
+// command's own fields, and the decoded phase string, a pass over a 10,000-member sequence
+// waited on memory for most of its time.
+type filedMember struct {
+	engine.Member
+	index, count int
+}
+
+// canonicalPhase is phase as the package's constant, whose bytes every member shares, so
+// that comparing it reads no memory of its own.
+func canonicalPhase(phase batonv1.CommandPhase) batonv1.CommandPhase {
+	for _, p := range commandPhases {
+		if p == phase {
+			return p
+		}
+	}
+	return phase
+}
+
+var commandPhases = []batonv1.CommandPhase{
+	batonv1.CommandPending, batonv1.CommandReady, batonv1.CommandRunning, batonv1.CommandSucceeded,
+	batonv1.CommandFailed, batonv1.CommandExpired, batonv1.CommandSkipped,
 }
 
 // indexing keeps the member index current from the command watch, then hands the event on:

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -137,10 +138,18 @@ func TestMemberIndexMember(t *testing.T) {
 	cmd := indexed("m0", "a", 2)
 	cmd.Spec.CommandType = "noop"
 	cmd.Annotations = map[string]string{batonv1.AnnotationWhen: "true"}
+	cmd.Status.Phase = batonv1.CommandPhase(string([]byte("Running"))) // as decoded: bytes of its own
 	m := memberOf(cmd, reg)
 	want := engine.Member{Name: "m0", Labels: cmd.Labels, Annotations: cmd.Annotations, CommandType: "noop",
-		Index: cmd.Spec.CommandIndex, Count: cmd.Spec.CommandCount, HasHandler: true, Idempotent: true, IgnoresSteps: true}
-	if diff := cmp.Diff(want, m); diff != "" {
+		Index: cmd.Spec.CommandIndex, Count: cmd.Spec.CommandCount, Status: cmd.Status,
+		HasHandler: true, Idempotent: true, IgnoresSteps: true}
+	if diff := cmp.Diff(want, *m); diff != "" {
 		t.Errorf("member (-want +got):\n%s", diff)
+	}
+	if m.Index == cmd.Spec.CommandIndex || m.Count == cmd.Spec.CommandCount {
+		t.Error("the member's index and count point into the cached command, not beside the member")
+	}
+	if unsafe.StringData(string(m.Status.Phase)) != unsafe.StringData(string(batonv1.CommandRunning)) {
+		t.Error("the member's phase is the decoded string, not the package constant")
 	}
 }

@@ -52,6 +52,8 @@ type decision struct {
 	// decided member by member.
 	segments []segment
 	quiet    bool // quiet batches are left out of the plan (Decide); false only in tests
+	// quietTally counts the settled members of quiet batches; waiting ones are unfinished.
+	quietTally tallied
 
 	standalone bool
 	count      int  // the agreed commandCount (1 for a standalone command)
@@ -233,6 +235,9 @@ func (d *decision) quietBatch(lo, hi int, open bool) (quiet, passed bool) {
 		settled = settledMember(d.member(k))
 	}
 	if settled {
+		for k := lo; k < hi; k++ {
+			d.quietTally.add(d.member(k).Status.Phase)
+		}
 		return true, true
 	}
 	if open || d.culprit != nil || d.failure != nil {

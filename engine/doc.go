@@ -119,8 +119,16 @@
 //
 // # Cost
 //
-// Decide is linear in the members (one sort, one pass, an Env built once per plan and only
-// when a condition or a handler needs it; expressions compiled once and cached).
+// Decide is linear in the members (one sort, skipped when the members come in report
+// order; one pass; an Env built once per plan and only when a condition or a handler needs
+// it; expressions compiled once and cached). Quiet batches cost a glance and no plan: a
+// batch whose members are all settled (recorded terminal, completed, passed), and a batch
+// behind a shut gate, nothing failed, whose members all wait in Pending for an in-process
+// handler with their TTL ahead. Plan.Members leaves them out, so a long chain in the middle
+// of its run is planned for its one open batch: BenchmarkDecide's chain=10000 takes ~0.7 ms
+// and ~1.4 KB, against ~3.5 ms and 2.7 MB when every member was decided. A property test
+// (checkProperties, also under FuzzDecide) compares every plan with the one that decides
+// each member.
 // BenchmarkDecide, a sequence in batches of 5 caught as its middle batch opens (2 vCPU
 // Oxide virtual Turin, go1.26):
 //

@@ -107,39 +107,40 @@ func (d *decision) commandsDeleted(prev *batonv1.CommandSequenceStatus) batonv1.
 }
 
 // tally fills counts and progress ("finished/commandCount") and reports whether every
-// member is terminal.
+// member is terminal. The quiet batches were counted as the walk passed them.
 func (d *decision) tally(st *batonv1.CommandSequenceStatus) bool {
-	finished := 0
-	count := func(phase batonv1.CommandPhase) {
-		switch phase {
-		case batonv1.CommandSucceeded:
-			st.Counts.Succeeded++
-		case batonv1.CommandFailed:
-			st.Counts.Failed++
-		case batonv1.CommandExpired:
-			st.Counts.Expired++
-		case batonv1.CommandSkipped:
-			st.Counts.Skipped++
-		default:
-			return
-		}
-		finished++
-	}
+	t := d.quietTally
 	for _, seg := range d.segments {
-		if seg.states == nil {
-			// Quiet: settled (as recorded) or waiting (Pending).
-			for k := seg.lo; k < seg.hi; k++ {
-				count(d.member(k).Status.Phase)
-			}
-			continue
-		}
 		for i := range seg.states {
-			count(seg.states[i].plan.Phase)
+			t.add(seg.states[i].plan.Phase)
 		}
 	}
+	st.Counts = t.counts
 	st.Counts.Total = clampInt32(d.count)
-	st.Progress = fmt.Sprintf("%d/%d", finished, d.count)
-	return finished == d.n
+	st.Progress = fmt.Sprintf("%d/%d", t.finished, d.count)
+	return t.finished == d.n
+}
+
+// tallied counts finished members by phase.
+type tallied struct {
+	counts   batonv1.SequenceCounts
+	finished int
+}
+
+func (t *tallied) add(phase batonv1.CommandPhase) {
+	switch phase {
+	case batonv1.CommandSucceeded:
+		t.counts.Succeeded++
+	case batonv1.CommandFailed:
+		t.counts.Failed++
+	case batonv1.CommandExpired:
+		t.counts.Expired++
+	case batonv1.CommandSkipped:
+		t.counts.Skipped++
+	default:
+		return
+	}
+	t.finished++
 }
 
 // phase: terminal once every member is (and the sequence started or broke), Failed when a
