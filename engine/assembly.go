@@ -27,6 +27,37 @@ func (d *decision) assemble() {
 	}
 }
 
+// membership is what checkMembership needs of the members, in report order.
+type membership struct {
+	first     *Member // the first member with a commandCount
+	violation *Member // the first member without one, or with another than first's
+	unindexed *Member // the first member without a commandIndex
+}
+
+// survey gathers the membership of members taken in the order given, and reports whether
+// that order is report order (else the membership is of no use).
+func survey(members []*Member) (membership, bool) {
+	var ms membership
+	for k, m := range members {
+		if k > 0 && CompareMembers(members[k-1], m) > 0 {
+			return ms, false
+		}
+		switch {
+		case ms.violation != nil:
+		case m.Count == nil:
+			ms.violation = m
+		case ms.first == nil:
+			ms.first = m
+		case *m.Count != *ms.first.Count:
+			ms.violation = m
+		}
+		if m.Index == nil && ms.unindexed == nil {
+			ms.unindexed = m
+		}
+	}
+	return ms, true
+}
+
 // checkMembership checks the members against each other. A lone member without
 // commandCount is a standalone command. Otherwise every member must carry the same
 // positive commandCount and a commandIndex, and there may not be more members than the
@@ -41,23 +72,18 @@ func (d *decision) checkMembership() {
 		d.standalone, d.count, d.assembled = true, 1, true
 		return
 	}
-	var first *Member
-	for k := range n {
-		m := d.member(k)
-		switch {
-		case m.Count == nil:
-			d.fail(batonv1.ReasonInconsistentCount, m.Name, fmt.Sprintf(
-				"command %s has no commandCount but shares sequence key %q with %d other commands",
-				m.Name, d.snap.Key, n-1))
-			return
-		case first == nil:
-			first = m
-		case *m.Count != *first.Count:
-			d.fail(batonv1.ReasonInconsistentCount, m.Name, fmt.Sprintf(
-				"commands disagree on commandCount: %s has %d, %s has %d",
-				first.Name, *first.Count, m.Name, *m.Count))
-			return
-		}
+	first, bad := d.members.first, d.members.violation
+	switch {
+	case bad != nil && bad.Count == nil:
+		d.fail(batonv1.ReasonInconsistentCount, bad.Name, fmt.Sprintf(
+			"command %s has no commandCount but shares sequence key %q with %d other commands",
+			bad.Name, d.snap.Key, n-1))
+		return
+	case bad != nil:
+		d.fail(batonv1.ReasonInconsistentCount, bad.Name, fmt.Sprintf(
+			"commands disagree on commandCount: %s has %d, %s has %d",
+			first.Name, *first.Count, bad.Name, *bad.Count))
+		return
 	}
 	c := *first.Count
 	switch {
@@ -70,12 +96,10 @@ func (d *decision) checkMembership() {
 			"sequence %q has %d commands but commandCount is %d", d.snap.Key, n, c))
 		return
 	}
-	for k := range n {
-		if m := d.member(k); m.Index == nil {
-			d.fail(batonv1.ReasonMissingIndex, m.Name, fmt.Sprintf(
-				"command %s has commandCount %d but no commandIndex", m.Name, c))
-			return
-		}
+	if m := d.members.unindexed; m != nil {
+		d.fail(batonv1.ReasonMissingIndex, m.Name, fmt.Sprintf(
+			"command %s has commandCount %d but no commandIndex", m.Name, c))
+		return
 	}
 	d.count = c
 	d.assembled = n == c

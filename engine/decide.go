@@ -48,6 +48,8 @@ type decision struct {
 	// members are in that order already.
 	order []int
 	n     int // members
+	// members is what assembly checks, gathered with the order.
+	members membership
 	// segments are the members walked so far, in report order: quiet runs and batches
 	// decided member by member.
 	segments []segment
@@ -117,14 +119,21 @@ type failure struct {
 }
 
 func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
-	return &decision{
+	d := &decision{
 		snap:  s,
 		opts:  opts,
 		now:   now,
 		stamp: &metav1.Time{Time: now.Truncate(time.Second)},
-		order: inReportOrder(s.Members),
 		n:     len(s.Members),
 	}
+	// One pass confirms the order and gathers the membership: a caller that keeps its
+	// members sorted (the controller does) pays no sort and no second pass.
+	var sorted bool
+	if d.members, sorted = survey(s.Members); !sorted {
+		d.order = inReportOrder(s.Members)
+		d.members, _ = survey(d.inOrder())
+	}
+	return d
 }
 
 // member is the k-th member in report order.
@@ -147,13 +156,8 @@ func (d *decision) batchEnd(lo int) int {
 	return hi
 }
 
-// inReportOrder is the members' positions in report order, nil when they are in it
-// already: a caller that keeps its members sorted (the controller does) pays one pass to
-// confirm it instead of a sort.
+// inReportOrder is the members' positions in report order.
 func inReportOrder(members []*Member) []int {
-	if isReportOrder(members) {
-		return nil
-	}
 	order := make([]int, len(members))
 	for i := range order {
 		order[i] = i
@@ -170,13 +174,13 @@ func inReportOrder(members []*Member) []int {
 	return order
 }
 
-func isReportOrder(members []*Member) bool {
-	for i := 1; i < len(members); i++ {
-		if CompareMembers(members[i-1], members[i]) > 0 {
-			return false
-		}
+// inOrder is the members in report order.
+func (d *decision) inOrder() []*Member {
+	out := make([]*Member, d.n)
+	for k := range out {
+		out[k] = d.member(k)
 	}
-	return true
+	return out
 }
 
 // CompareMembers is report order: members without an index first, then by index, then by
@@ -206,8 +210,7 @@ func sameBatch(a, b *Member) bool {
 func (d *decision) walk() {
 	open := d.failure == nil && (d.assembled || d.started)
 	for lo := 0; lo < d.n; {
-		hi := d.batchEnd(lo)
-		quiet, passed := d.quietBatch(lo, hi, open)
+		hi, quiet, passed := d.scanBatch(lo, open)
 		if quiet {
 			d.addQuiet(lo, hi)
 		} else {
@@ -221,34 +224,31 @@ func (d *decision) walk() {
 	}
 }
 
-// quietBatch reports whether no plan changes batch [lo, hi): every member is settled, or,
-// behind a gate this plan keeps shut with nothing failed, every member waits in Pending for
-// an in-process handler before its TTL. passed says whether the batch lets the next open.
-// Deciding such a batch member by member would plan nothing for it, at a cost that grows
-// with the sequence on every reconcile.
-func (d *decision) quietBatch(lo, hi int, open bool) (quiet, passed bool) {
-	if !d.quiet {
-		return false, false
-	}
-	settled := true
-	for k := lo; k < hi && settled; k++ {
-		settled = settledMember(d.member(k))
+// scanBatch finds the end of the batch that starts at lo and, in the same pass, whether it
+// is quiet, a batch no plan changes: every member is settled, or, behind a gate this plan
+// keeps shut with nothing failed, every member waits in Pending for an in-process handler
+// before its TTL. passed says whether a quiet batch lets the next open. Deciding a quiet
+// batch member by member would plan nothing for it, at a cost that grows with the sequence
+// on every reconcile; one pass is all a long sequence's quiet members cost.
+func (d *decision) scanBatch(lo int, open bool) (hi int, quiet, passed bool) {
+	first := d.member(lo)
+	settled := d.quiet
+	waiting := d.quiet && !open && d.culprit == nil && d.failure == nil
+	var t tallied
+	for hi = lo; hi < d.n; hi++ {
+		m := d.member(hi)
+		if hi > lo && !sameBatch(first, m) {
+			break
+		}
+		if settled = settled && settledMember(m); settled {
+			t.add(m.Status.Phase)
+		}
+		waiting = waiting && d.waiting(m)
 	}
 	if settled {
-		for k := lo; k < hi; k++ {
-			d.quietTally.add(d.member(k).Status.Phase)
-		}
-		return true, true
+		d.quietTally.merge(t)
 	}
-	if open || d.culprit != nil || d.failure != nil {
-		return false, false
-	}
-	for k := lo; k < hi; k++ {
-		if !d.waiting(d.member(k)) {
-			return false, false
-		}
-	}
-	return true, false
+	return hi, settled || waiting, settled
 }
 
 // settledMember reports whether m is recorded terminal, reported completed, and passed: no

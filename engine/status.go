@@ -143,6 +143,14 @@ func (t *tallied) add(phase batonv1.CommandPhase) {
 	t.finished++
 }
 
+func (t *tallied) merge(o tallied) {
+	t.counts.Succeeded += o.counts.Succeeded
+	t.counts.Failed += o.counts.Failed
+	t.counts.Expired += o.counts.Expired
+	t.counts.Skipped += o.counts.Skipped
+	t.finished += o.finished
+}
+
 // phase: terminal once every member is (and the sequence started or broke), Failed when a
 // member's failure blocked or the assembly broke; Running once started; else Assembling.
 func (d *decision) phase(allTerminal bool) batonv1.SequencePhase {
