@@ -68,54 +68,67 @@ func (r *SequenceReconciler) act(ctx context.Context, u unit, gates *gateTimes, 
 		}
 		opened, err := addCommandLabels(ctx, r.client, cmd, mp.GateLabels)
 		if opened {
-			gates.observe(cmd, now)
+			gates.observe(mp.Member, now)
 			r.events.command(u, cmd, engine.Event{Reason: eventGateOpened,
 				Message: fmt.Sprintf("gate opened for an external executor: labels %v", mp.GateLabels)})
 		}
 		return err
 	case engine.ActionRun:
 		if cmd.Status.Phase == "" || cmd.Status.Phase == batonv1.CommandPending {
-			gates.observe(cmd, now)
+			gates.observe(mp.Member, now)
 		}
 		r.runner.start(u, cmd, *mp)
 	}
 	return nil
 }
 
-// gateTimes observes gate latency: from the completion of a batch's last predecessor to
-// the opening of its gate (the claim of an in-process member, the gate patch of an
-// external one).
+// gateTimes observes gate latency: from the completion of the last member of the batch
+// before (the instant the gate could open) to the opening of the gate (the claim of an
+// in-process member, the gate patch of an external one).
 type gateTimes struct {
-	cmds []*batonv1.OperatorCommand
-	done map[int]time.Time // by batch index, once asked; zero for the first batch
+	cmds []*batonv1.OperatorCommand // report order
+	done map[int]time.Time          // by batch index, once asked; zero for the first batch
 }
 
-func (g *gateTimes) observe(cmd *batonv1.OperatorCommand, now time.Time) {
-	if cmd.Spec.CommandIndex == nil {
+// observe records the opening of the gate of the command at position pos in cmds.
+func (g *gateTimes) observe(pos int, now time.Time) {
+	idx := g.cmds[pos].Spec.CommandIndex
+	if idx == nil {
 		return
 	}
-	idx := *cmd.Spec.CommandIndex
-	done, ok := g.done[idx]
+	done, ok := g.done[*idx]
 	if !ok {
-		done = predecessorsDone(g.cmds, idx)
+		done = previousBatchDone(g.cmds, pos)
 		if g.done == nil {
 			g.done = map[int]time.Time{}
 		}
-		g.done[idx] = done
+		g.done[*idx] = done
 	}
 	if !done.IsZero() {
 		gateLatency.Observe(now.Sub(done).Seconds())
 	}
 }
 
-// predecessorsDone is when the last member of a batch before index completed: the instant
-// the gate of batch index could open; zero when none did. One pass, no allocation: it runs
-// on every gate opening of a sequence that may have thousands of members.
-func predecessorsDone(cmds []*batonv1.OperatorCommand, index int) time.Time {
+// previousBatchDone is when the last member of the batch before that of the command at
+// position pos completed (cmds in report order); zero when none did. Every earlier batch
+// finished before that one opened, so it looks no further back: the cost is a batch, not
+// the sequence, on every gate opening.
+func previousBatchDone(cmds []*batonv1.OperatorCommand, pos int) time.Time {
+	inBatch := func(k, index int) bool {
+		i := cmds[k].Spec.CommandIndex
+		return i != nil && *i == index
+	}
+	k := pos
+	for k >= 0 && inBatch(k, *cmds[pos].Spec.CommandIndex) {
+		k--
+	}
 	var latest time.Time
-	for _, c := range cmds {
-		if c.Spec.CommandIndex != nil && *c.Spec.CommandIndex < index && c.Status.CompletedAt != nil && c.Status.CompletedAt.After(latest) {
-			latest = c.Status.CompletedAt.Time
+	if k < 0 || cmds[k].Spec.CommandIndex == nil {
+		return latest
+	}
+	for prev := *cmds[k].Spec.CommandIndex; k >= 0 && inBatch(k, prev); k-- {
+		if at := cmds[k].Status.CompletedAt; at != nil && at.After(latest) {
+			latest = at.Time
 		}
 	}
 	return latest

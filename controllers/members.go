@@ -35,6 +35,9 @@ type unitMembers struct {
 	// members are never modified once filed, and leave InFlight and Held unset: only a
 	// reconcile knows them.
 	members []*engine.Member
+	// stringTTLs counts the commands whose spec.ttl is a duration string still to be
+	// rewritten, so that a reconcile looks for them only when there are some.
+	stringTTLs int
 }
 
 // placed is where a command is filed: its unit and its sort key at the time.
@@ -56,15 +59,17 @@ func (x *memberIndex) members(u unit) unitView {
 	v := unitView{index: x}
 	if um := x.units[u.id()]; um != nil {
 		v.cmds, v.members = slices.Clone(um.cmds), slices.Clone(um.members)
+		v.stringTTLs = um.stringTTLs
 	}
 	return v
 }
 
 // unitView is one unit's members as one reconcile sees them.
 type unitView struct {
-	cmds    []*batonv1.OperatorCommand
-	members []*engine.Member // in the order of cmds; shared with the index: read-only
-	index   *memberIndex
+	cmds       []*batonv1.OperatorCommand
+	members    []*engine.Member // in the order of cmds; shared with the index: read-only
+	stringTTLs int              // commands whose spec.ttl is a duration string
+	index      *memberIndex
 }
 
 // find is the position of command uid in the view. It searches by the key the command is
@@ -103,7 +108,7 @@ func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
 		if p.unit == id && engine.CompareMembers(p.key(), m) == 0 {
 			um := x.units[id]
 			if i, found := um.find(p); found {
-				um.cmds[i], um.members[i] = cmd, m
+				um.set(i, cmd, m)
 				return
 			}
 		}
@@ -120,11 +125,25 @@ func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
 	if found {
 		// A command of the same name whose deletion was never seen: this one replaced it.
 		delete(x.where, um.cmds[i].UID)
-		um.cmds[i], um.members[i] = cmd, m
+		um.set(i, cmd, m)
 		return
 	}
 	um.cmds = slices.Insert(um.cmds, i, cmd)
 	um.members = slices.Insert(um.members, i, m)
+	um.stringTTLs += stringTTL(cmd)
+}
+
+// set files cmd, and its member m, in place of the command at i.
+func (um *unitMembers) set(i int, cmd *batonv1.OperatorCommand, m *engine.Member) {
+	um.stringTTLs += stringTTL(cmd) - stringTTL(um.cmds[i])
+	um.cmds[i], um.members[i] = cmd, m
+}
+
+func stringTTL(cmd *batonv1.OperatorCommand) int {
+	if cmd.Spec.TTLIsString {
+		return 1
+	}
+	return 0
 }
 
 // remove forgets a deleted command.
@@ -148,6 +167,7 @@ func (x *memberIndex) removeLocked(uid types.UID) {
 	if !found || um.cmds[i].UID != uid {
 		return
 	}
+	um.stringTTLs -= stringTTL(um.cmds[i])
 	um.cmds = slices.Delete(um.cmds, i, i+1)
 	um.members = slices.Delete(um.members, i, i+1)
 	if len(um.cmds) == 0 {
@@ -201,8 +221,8 @@ func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) *engine.Me
 // command's own fields, and the decoded phase string, a pass over a 10,000-member sequence
 // waited on memory for most of its time.
 type filedMember struct {
+	index, count int // first: in the cache line of the member's own first fields
 	engine.Member
-	index, count int
 }
 
 // canonicalPhase is phase as the package's constant, whose bytes every member shares, so

@@ -153,3 +153,31 @@ func TestMemberIndexMember(t *testing.T) {
 		t.Error("the member's phase is the decoded string, not the package constant")
 	}
 }
+
+// TestMemberIndexStringTTLs: a unit counts its commands whose spec.ttl is a duration string
+// as they come, change and go, so a reconcile skips the rewrite pass when there are none.
+func TestMemberIndexStringTTLs(t *testing.T) {
+	x := newMemberIndex(steps.NewRegistry())
+	seq := unit{namespace: "ns", index: sequencePrefix + "a", key: "a"}
+	withString := func(cmd *batonv1.OperatorCommand) *batonv1.OperatorCommand {
+		cmd.Spec.TTLIsString = true
+		return cmd
+	}
+	steps := []struct {
+		do   func()
+		want int
+	}{
+		{func() { x.put(withString(indexed("m0", "a", 0))) }, 1},
+		{func() { x.put(withString(indexed("m1", "a", 1))) }, 2},
+		{func() { x.put(indexed("m2", "a", 2)) }, 2},
+		{func() { x.put(indexed("m0", "a", 0)) }, 1},             // rewritten
+		{func() { x.put(withString(indexed("m1", "a", 5))) }, 1}, // moved within the unit
+		{func() { x.remove(indexed("m1", "a", 5)) }, 0},
+	}
+	for i, s := range steps {
+		s.do()
+		if got := x.members(seq).stringTTLs; got != s.want {
+			t.Errorf("after step %d: %d string TTLs, want %d", i, got, s.want)
+		}
+	}
+}

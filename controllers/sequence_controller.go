@@ -111,8 +111,10 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		r.active.mark(u, false)
 		return ctrl.Result{}, nil
 	}
-	if err := r.normalizeTTLs(ctx, cmds); err != nil {
-		return requeueOnConflict(err)
+	if view.stringTTLs > 0 {
+		if err := r.normalizeTTLs(ctx, cmds); err != nil {
+			return requeueOnConflict(err)
+		}
 	}
 
 	now := r.clock.Now()

@@ -43,19 +43,13 @@ type Snapshot struct {
 }
 
 // Member is one command as observed from the API server, plus what the caller knows about
-// its executor.
+// its executor. The fields every decision reads of every member come first, then the
+// status: a long sequence's pass over its members reads few cache lines of each.
 type Member struct {
-	Name              string
-	Labels            map[string]string
-	Annotations       map[string]string
-	CommandType       string
-	CommandVersion    string
 	Index             *int
 	Count             *int
 	CreationTimestamp time.Time
 	TTL               time.Duration
-	Args              map[string]any
-	Status            batonv1.OperatorCommandStatus
 
 	// HasHandler is true when an in-process handler is registered for the type; otherwise
 	// the command is external and baton only opens its gate.
@@ -71,6 +65,14 @@ type Member struct {
 	// Held is true when this process holds the member: queued for a concurrency slot, or
 	// in flight. A held member that has not started is not planned again.
 	Held bool
+
+	Status         batonv1.OperatorCommandStatus
+	Name           string
+	Labels         map[string]string
+	Annotations    map[string]string
+	CommandType    string
+	CommandVersion string
+	Args           map[string]any
 }
 
 // Plan is the engine's answer for one snapshot at one instant. It may share memory with the
