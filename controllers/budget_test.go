@@ -24,6 +24,18 @@ import (
 // and reads left out) to baton's kinds that took effect (2xx: a write lost to a conflict
 // changed nothing; make bench counts those too), by "resource[/subresource] VERB".
 func apiWrites() map[string]float64 {
+	return apiRequests(func(verb, code string) bool {
+		switch verb {
+		case "PATCH", "UPDATE", "APPLY", "DELETE":
+			return strings.HasPrefix(code, "2")
+		}
+		return false
+	})
+}
+
+// apiRequests reads the API server's own count of the requests to baton's kinds that keep
+// accepts, by "resource[/subresource] VERB".
+func apiRequests(keep func(verb, code string) bool) map[string]float64 {
 	cs, err := kubernetes.NewForConfig(cfg)
 	Expect(err).NotTo(HaveOccurred())
 	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(suiteCt)
@@ -37,13 +49,8 @@ func apiWrites() map[string]float64 {
 		for _, l := range m.GetLabel() {
 			labels[l.GetName()] = l.GetValue()
 		}
-		switch labels["verb"] {
-		case "PATCH", "UPDATE", "APPLY", "DELETE":
-		default:
-			continue
-		}
 		if labels["resource"] != "operatorcommands" && labels["resource"] != "commandsequences" ||
-			!strings.HasPrefix(labels["code"], "2") {
+			!keep(labels["verb"], labels["code"]) {
 			continue
 		}
 		key := labels["resource"]
@@ -136,6 +143,37 @@ var _ = Describe("the write budget", func() {
 		Expect(total(writes) - steps).To(BeNumerically("<=", 3.5*steps))
 		Eventually(func() map[string]int { return commandEvents(ns) }, wait).Should(Equal(map[string]int{
 			"GateOpened": steps, "Succeeded": steps}))
+	})
+
+	It("creates each CommandSequence once, however fast its members arrive", func() {
+		const sequences, members = 20, 5
+		startManager(testOptions(), h)
+		creates := func() float64 {
+			// Every create, refused ones included: a second create of one sequence fails.
+			return apiRequests(func(verb, _ string) bool { return verb == "POST" })["commandsequences POST"]
+		}
+		before := creates()
+		created := make(chan [2]int)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				defer GinkgoRecover()
+				for c := range created {
+					newCommand(ns, fmt.Sprintf("fast-%02d-%d", c[0], c[1])).In(fmt.Sprintf("fast-%02d", c[0]), c[1], members).Create()
+				}
+			})
+		}
+		for m := range members {
+			for q := range sequences {
+				created <- [2]int{q, m}
+			}
+		}
+		close(created)
+		wg.Wait()
+		for q := range sequences {
+			Eventually(sequencePhase(ns, fmt.Sprintf("fast-%02d", q)), wait).Should(Equal(batonv1.SequenceSucceeded))
+		}
+		Expect(creates() - before).To(Equal(float64(sequences)))
 	})
 
 	DescribeTable("--command-events",

@@ -48,6 +48,7 @@ type SequenceReconciler struct {
 	runner   *runner
 	active   activeSet
 	progress progressWrites
+	created  createdSequences
 	index    *memberIndex
 }
 

@@ -3,9 +3,11 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,17 +17,52 @@ import (
 )
 
 // sequence fetches the unit's CommandSequence from the cache; nil when there is none (or
-// the unit is a standalone command, which has none).
+// the unit is a standalone command, which has none). One this process created that the
+// cache does not show yet is taken as created: creating it again would fail and put the
+// sequence off by a retry, as it did for one sequence in twenty under a burst.
 func (r *SequenceReconciler) sequence(ctx context.Context, u unit) (*batonv1.CommandSequence, error) {
 	if u.standalone {
 		return nil, nil
 	}
 	seq := &batonv1.CommandSequence{}
 	err := r.client.Get(ctx, client.ObjectKey{Namespace: u.namespace, Name: batonv1.SequenceName(u.key)}, seq)
-	if err != nil {
-		return nil, client.IgnoreNotFound(fmt.Errorf("reading the sequence %s: %w", u.key, err))
+	switch {
+	case err == nil:
+		r.created.forget(u)
+		return seq, nil
+	case apierrors.IsNotFound(err):
+		return r.created.get(u), nil
 	}
-	return seq, nil
+	return nil, fmt.Errorf("reading the sequence %s: %w", u.key, err)
+}
+
+// createdSequences are the CommandSequences this process created that its cache may not
+// show yet, by unit. The reconcile of a unit, one at a time, writes through its entry, so
+// the entry stays current until the cache has it.
+type createdSequences struct {
+	mu   sync.Mutex
+	byID map[string]*batonv1.CommandSequence
+}
+
+func (c *createdSequences) put(u unit, seq *batonv1.CommandSequence) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byID == nil {
+		c.byID = map[string]*batonv1.CommandSequence{}
+	}
+	c.byID[u.id()] = seq
+}
+
+func (c *createdSequences) get(u unit) *batonv1.CommandSequence {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byID[u.id()]
+}
+
+func (c *createdSequences) forget(u unit) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.byID, u.id())
 }
 
 // syncSequence creates the CommandSequence on first sight and writes the planned status
@@ -44,6 +81,7 @@ func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *bato
 		if err := r.client.Create(ctx, seq); err != nil {
 			return nil, time.Time{}, fmt.Errorf("creating the sequence %s: %w", u.key, err)
 		}
+		r.created.put(u, seq)
 		r.events.sequence(u, seq, engine.Event{Reason: "Created", Message: fmt.Sprintf("sequence %s created", u.key)})
 		r.progress.wrote(u)
 	}
@@ -85,16 +123,20 @@ func (r *SequenceReconciler) writeSequenceStatus(ctx context.Context, u unit, se
 	orig := seq.DeepCopy()
 	seq.Status = want
 	if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.created.forget(u) // deleted before the cache saw it: created again next time
+		}
 		return time.Time{}, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
 	}
 	r.progress.wrote(u)
 	return time.Time{}, nil
 }
 
-func (r *SequenceReconciler) deleteSequence(ctx context.Context, seq *batonv1.CommandSequence) error {
+func (r *SequenceReconciler) deleteSequence(ctx context.Context, u unit, seq *batonv1.CommandSequence) error {
 	if seq == nil {
 		return nil
 	}
+	r.created.forget(u)
 	if err := r.client.Delete(ctx, seq); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting the sequence %s, which has no commands left: %w", seq.Name, err)
 	}
@@ -121,7 +163,7 @@ func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []*batonv1
 			return time.Time{}, fmt.Errorf("deleting finished command %s: %w", cmds[i].Name, err)
 		}
 	}
-	if err := r.deleteSequence(ctx, seq); err != nil {
+	if err := r.deleteSequence(ctx, u, seq); err != nil {
 		return time.Time{}, err
 	}
 	r.active.mark(u, false)
