@@ -72,7 +72,7 @@ func (d *decision) checkMembership() {
 		d.standalone, d.count, d.assembled = true, 1, true
 		return
 	}
-	first, bad := d.members.first, d.members.violation
+	first, bad := d.membership.first, d.membership.violation
 	switch {
 	case bad != nil && bad.Count == nil:
 		d.fail(batonv1.ReasonInconsistentCount, bad.Name, fmt.Sprintf(
@@ -96,7 +96,7 @@ func (d *decision) checkMembership() {
 			"sequence %q has %d commands but commandCount is %d", d.snap.Key, n, c))
 		return
 	}
-	if m := d.members.unindexed; m != nil {
+	if m := d.membership.unindexed; m != nil {
 		d.fail(batonv1.ReasonMissingIndex, m.Name, fmt.Sprintf(
 			"command %s has commandCount %d but no commandIndex", m.Name, c))
 		return

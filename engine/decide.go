@@ -48,8 +48,8 @@ type decision struct {
 	// members are in that order already.
 	order []int
 	n     int // members
-	// members is what assembly checks, gathered with the order.
-	members membership
+	// membership is what assembly checks, gathered with the order.
+	membership membership
 	// segments are the members walked so far, in report order: quiet runs and batches
 	// decided member by member.
 	segments []segment
@@ -129,9 +129,9 @@ func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
 	// One pass confirms the order and gathers the membership: a caller that keeps its
 	// members sorted (the controller does) pays no sort and no second pass.
 	var sorted bool
-	if d.members, sorted = survey(s.Members); !sorted {
+	if d.membership, sorted = survey(s.Members); !sorted {
 		d.order = inReportOrder(s.Members)
-		d.members, _ = survey(d.inOrder())
+		d.membership, _ = survey(d.inOrder())
 	}
 	return d
 }
