@@ -94,13 +94,24 @@ func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Mana
 		Complete(r)
 }
 
-// Reconcile loads the unit, asks the engine for a plan, applies it, keeps the
-// CommandSequence current, and requeues at the plan's next instant.
+// Reconcile reconciles the request's unit. One cut short by shutdown is not an error: what
+// it was writing may not have landed, and the next start rebuilds everything from the API
+// server.
 func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	u, ok := parseRequest(req)
 	if !ok {
 		return ctrl.Result{}, nil
 	}
+	res, err := r.reconcile(ctx, u)
+	if err != nil && ctx.Err() != nil {
+		return ctrl.Result{}, nil
+	}
+	return res, err
+}
+
+// reconcile loads the unit, asks the engine for a plan, applies it, keeps the
+// CommandSequence current, and requeues at the plan's next instant.
+func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result, error) {
 	view := r.index.members(u)
 	cmds := view.cmds
 	seq, err := r.sequence(ctx, u)
