@@ -349,14 +349,17 @@ func (r *runner) attempt(ctx context.Context, cmd *batonv1.OperatorCommand, hand
 	}
 	done := make(chan result, 1)
 	started := r.clock.Now()
+	// The handler's goroutine may outlive this call, and the result's write decodes into
+	// cmd: it reads nothing of cmd but what is taken here.
+	commandType, req := cmd.Spec.CommandType, steps.Request{Command: cmd.DeepCopy(), Env: env, Logger: log}
 	go func() {
 		defer func() {
-			stepDuration.WithLabelValues(cmd.Spec.CommandType).Observe(r.clock.Since(started).Seconds())
+			stepDuration.WithLabelValues(commandType).Observe(r.clock.Since(started).Seconds())
 			if p := recover(); p != nil {
 				done <- result{err: fmt.Errorf("handler panicked: %v", p)}
 			}
 		}()
-		payload, err := handler.Run(ctx, steps.Request{Command: cmd.DeepCopy(), Env: env, Logger: log})
+		payload, err := handler.Run(ctx, req)
 		done <- result{payload, err}
 	}()
 	select {
