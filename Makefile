@@ -59,8 +59,8 @@ bench: ## Measure the baseline and this tree's manager on fresh control planes; 
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/bench
 
 .PHONY: test
-test: verify-generated vet build ## Everything CI runs: generated files current, vet, build, all tests on a real API server.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -count=1 -timeout 20m
+test: verify-generated vet build ## Everything CI runs: generated files current, vet, build, all tests on a real API server, under the race detector.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -race ./... -count=1 -timeout 20m
 
 .PHONY: podman
 podman: ## Install podman and runc with apt-get when missing.
