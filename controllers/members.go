@@ -212,7 +212,7 @@ func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) *engine.Me
 		f.count = *c
 		f.Count = &f.count
 	}
-	f.Status.Phase = canonicalPhase(f.Status.Phase)
+	f.Status.Phase = engine.CanonicalPhase(f.Status.Phase)
 	return &f.Member
 }
 
@@ -223,22 +223,6 @@ func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) *engine.Me
 type filedMember struct {
 	index, count int // first: in the cache line of the member's own first fields
 	engine.Member
-}
-
-// canonicalPhase is phase as the package's constant, whose bytes every member shares, so
-// that comparing it reads no memory of its own.
-func canonicalPhase(phase batonv1.CommandPhase) batonv1.CommandPhase {
-	for _, p := range commandPhases {
-		if p == phase {
-			return p
-		}
-	}
-	return phase
-}
-
-var commandPhases = []batonv1.CommandPhase{
-	batonv1.CommandPending, batonv1.CommandReady, batonv1.CommandRunning, batonv1.CommandSucceeded,
-	batonv1.CommandFailed, batonv1.CommandExpired, batonv1.CommandSkipped,
 }
 
 // indexing keeps the member index current from the command watch, then hands the event on:

@@ -127,6 +127,16 @@ func sequenceOrdinal(p batonv1.SequencePhase) int {
 	return slices.Index(sequenceStates, p)
 }
 
+// CanonicalPhase is p as the package's constant when it is a command phase, whose bytes
+// every holder shares: comparing it then reads no memory of its own. A caller that keeps
+// thousands of members (the controller's member index) files their phases so.
+func CanonicalPhase(p batonv1.CommandPhase) batonv1.CommandPhase {
+	if i, ok := commandOrdinals[p]; ok {
+		return commandStates[i]
+	}
+	return p
+}
+
 // knownPhase reports whether p is one of the command phases.
 func knownPhase(p batonv1.CommandPhase) bool {
 	return p != "" && commandOrdinal(p) >= 0
