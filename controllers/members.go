@@ -23,6 +23,7 @@ import (
 // commands and members are shared: read-only.
 type memberIndex struct {
 	registry *steps.Registry
+	opts     engine.Options // the rosters' deadlines are computed with them
 
 	mu    sync.RWMutex
 	units map[string]*unitMembers // by unit id
@@ -32,9 +33,10 @@ type memberIndex struct {
 // unitMembers are one unit's commands and their engine view, in the same (report) order.
 type unitMembers struct {
 	cmds []*batonv1.OperatorCommand
-	// members are never modified once filed, and leave InFlight and Held unset: only a
-	// reconcile knows them.
-	members []*engine.Member
+	// members keeps the engine's view of cmds and what a decision may take from it without
+	// reading each. A filed member is never modified, and leaves InFlight and Held unset:
+	// only a reconcile knows them.
+	members *engine.Roster
 	// stringTTLs counts the commands whose spec.ttl is a duration string still to be
 	// rewritten, so that a reconcile looks for them only when there are some.
 	stringTTLs int
@@ -47,18 +49,19 @@ type placed struct {
 	name  string
 }
 
-func newMemberIndex(registry *steps.Registry) *memberIndex {
-	return &memberIndex{registry: registry, units: map[string]*unitMembers{}, where: map[types.UID]placed{}}
+func newMemberIndex(registry *steps.Registry, opts engine.Options) *memberIndex {
+	return &memberIndex{registry: registry, opts: opts, units: map[string]*unitMembers{}, where: map[types.UID]placed{}}
 }
 
 // members is unit u's view: its commands (the cached objects themselves) and their engine
-// view, in report order, in slices of its own.
+// view, in report order, in slices of its own, with the summary of that view.
 func (x *memberIndex) members(u unit) unitView {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	v := unitView{index: x}
 	if um := x.units[u.id()]; um != nil {
-		v.cmds, v.members = slices.Clone(um.cmds), slices.Clone(um.members)
+		v.cmds, v.members = slices.Clone(um.cmds), slices.Clone(um.members.Members())
+		v.summary = um.members.Summary()
 		v.stringTTLs = um.stringTTLs
 	}
 	return v
@@ -68,6 +71,7 @@ func (x *memberIndex) members(u unit) unitView {
 type unitView struct {
 	cmds       []*batonv1.OperatorCommand
 	members    []*engine.Member // in the order of cmds; shared with the index: read-only
+	summary    *engine.Summary  // of members
 	stringTTLs int              // commands whose spec.ttl is a duration string
 	index      *memberIndex
 }
@@ -116,7 +120,7 @@ func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
 	}
 	um := x.units[id]
 	if um == nil {
-		um = &unitMembers{}
+		um = &unitMembers{members: engine.NewRoster(x.opts)}
 		x.units[id] = um
 	}
 	p := placed{unit: id, index: m.Index, name: m.Name}
@@ -129,14 +133,15 @@ func (x *memberIndex) put(cmd *batonv1.OperatorCommand) {
 		return
 	}
 	um.cmds = slices.Insert(um.cmds, i, cmd)
-	um.members = slices.Insert(um.members, i, m)
+	um.members.Insert(i, m)
 	um.stringTTLs += stringTTL(cmd)
 }
 
 // set files cmd, and its member m, in place of the command at i.
 func (um *unitMembers) set(i int, cmd *batonv1.OperatorCommand, m *engine.Member) {
 	um.stringTTLs += stringTTL(cmd) - stringTTL(um.cmds[i])
-	um.cmds[i], um.members[i] = cmd, m
+	um.cmds[i] = cmd
+	um.members.Set(i, m)
 }
 
 func stringTTL(cmd *batonv1.OperatorCommand) int {
@@ -169,13 +174,13 @@ func (x *memberIndex) removeLocked(uid types.UID) {
 	}
 	um.stringTTLs -= stringTTL(um.cmds[i])
 	um.cmds = slices.Delete(um.cmds, i, i+1)
-	um.members = slices.Delete(um.members, i, i+1)
+	um.members.Delete(i)
 	if len(um.cmds) == 0 {
 		delete(x.units, p.unit)
 	}
 }
 
-func (um *unitMembers) find(p placed) (int, bool) { return search(um.members, p) }
+func (um *unitMembers) find(p placed) (int, bool) { return search(um.members.Members(), p) }
 
 // search is the position of the member filed under p in members (report order). Names are
 // unique in a namespace, so the key finds one command at most.

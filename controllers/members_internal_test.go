@@ -44,7 +44,7 @@ func names(v unitView) []string {
 // TestMemberIndexOrder: however commands arrive, change and leave, each unit lists exactly
 // its commands, in the engine's report order, each with its engine view.
 func TestMemberIndexOrder(t *testing.T) {
-	x := newMemberIndex(steps.NewRegistry())
+	x := newMemberIndex(steps.NewRegistry(), engine.Options{})
 	seq := unit{namespace: "ns", index: sequencePrefix + "a", key: "a"}
 	var cmds []*batonv1.OperatorCommand
 	for i := range 60 {
@@ -112,7 +112,7 @@ func TestMemberIndexOrder(t *testing.T) {
 // TestMemberIndexFindsStaleView: a command filed under another key after a reconcile took
 // its view is still found in that view, so it is not taken for deleted.
 func TestMemberIndexFindsStaleView(t *testing.T) {
-	x := newMemberIndex(steps.NewRegistry())
+	x := newMemberIndex(steps.NewRegistry(), engine.Options{})
 	seq := unit{namespace: "ns", index: sequencePrefix + "a", key: "a"}
 	for i := range 10 {
 		x.put(indexed(fmt.Sprintf("m%d", i), "a", i))
@@ -157,7 +157,7 @@ func TestMemberIndexMember(t *testing.T) {
 // TestMemberIndexStringTTLs: a unit counts its commands whose spec.ttl is a duration string
 // as they come, change and go, so a reconcile skips the rewrite pass when there are none.
 func TestMemberIndexStringTTLs(t *testing.T) {
-	x := newMemberIndex(steps.NewRegistry())
+	x := newMemberIndex(steps.NewRegistry(), engine.Options{})
 	seq := unit{namespace: "ns", index: sequencePrefix + "a", key: "a"}
 	withString := func(cmd *batonv1.OperatorCommand) *batonv1.OperatorCommand {
 		cmd.Spec.TTLIsString = true

@@ -58,7 +58,7 @@ func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRe
 	return &SequenceReconciler{
 		client: c, writer: &statusWriter{client: c, apiRead: apiReader, clock: clk},
 		events: newEventPolicy(rec, opts.CommandEvents), clock: clk, registry: registry, opts: opts,
-		index: newMemberIndex(registry),
+		index: newMemberIndex(registry, opts.Engine),
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // snapshot is the engine's input: the unit's members as indexed, plus what only this
 // process knows, which handlers it holds now.
 func (r *SequenceReconciler) snapshot(u unit, v unitView, seq *batonv1.CommandSequence) engine.Snapshot {
-	snap := engine.Snapshot{Namespace: u.namespace, Key: u.key, Members: v.members}
+	snap := engine.Snapshot{Namespace: u.namespace, Key: u.key, Members: v.members, Summary: v.summary}
 	if seq != nil {
 		snap.Sequence = &seq.Status
 		snap.Cancelled = seq.Annotations[batonv1.AnnotationCancel] == "true"

@@ -2,8 +2,11 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
@@ -79,6 +82,18 @@ func BenchmarkDecide(b *testing.B) {
 		run(fmt.Sprintf("members=%d", n), benchSnapshot(n))
 	}
 	run("chain=10000", benchChain(10000))
+	run("chain=10000/summarised", summarised(benchChain(10000), benchOpts))
+}
+
+// summarised is s as a caller that keeps its members in a Roster passes it.
+func summarised(s Snapshot, opts Options) Snapshot {
+	r := NewRoster(opts)
+	for _, m := range s.Members {
+		i, _ := slices.BinarySearchFunc(r.Members(), m, CompareMembers)
+		r.Insert(i, m)
+	}
+	s.Members, s.Summary = r.Members(), r.Summary()
+	return s
 }
 
 // TestAllocationsPerMemberFlat guards against a quadratic scan creeping in: allocations
@@ -104,6 +119,9 @@ func TestBenchSnapshotDecides(t *testing.T) {
 	}
 	if len(chain.Members) != 1 || chain.Members[0].Name != "step-00050" {
 		t.Errorf("the chain's plan has %d members, want the one in flight alone: the rest are quiet", len(chain.Members))
+	}
+	if diff := cmp.Diff(chain, Decide(summarised(benchChain(100), benchOpts), benchOpts, at(time.Minute))); diff != "" {
+		t.Errorf("the summarised chain is decided otherwise (-read +summarised):\n%s", diff)
 	}
 	s := benchSnapshot(100)
 	p := Decide(s, benchOpts, at(time.Minute))

@@ -22,6 +22,9 @@ func Decide(s Snapshot, opts Options, now time.Time) Plan {
 // included: the reference against which the tests show that leaving them out changes
 // nothing.
 func decide(s Snapshot, opts Options, now time.Time, quiet bool) Plan {
+	if !quiet {
+		s.Summary = nil
+	}
 	d := newDecision(&s, opts, now)
 	d.quiet = quiet
 	d.assemble()
@@ -54,6 +57,8 @@ type decision struct {
 	// decided member by member.
 	segments []segment
 	quiet    bool // quiet batches are left out of the plan (Decide); false only in tests
+	// summary is the snapshot's, when it summarises these members.
+	summary *Summary
 	// quietTally counts the settled members of quiet batches; waiting ones are unfinished.
 	quietTally tallied
 
@@ -126,12 +131,20 @@ func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
 		stamp: &metav1.Time{Time: now.Truncate(time.Second)},
 		n:     len(s.Members),
 	}
-	// One pass confirms the order and gathers the membership: a caller that keeps its
-	// members sorted (the controller does) pays no sort and no second pass.
+	// A roster's consistent membership needs no pass. Else one pass confirms the order and
+	// gathers the membership: a caller that keeps its members sorted (the controller does)
+	// pays no sort and no second pass.
+	sum := s.Summary
+	if sum != nil && sum.n == d.n && sum.consistent {
+		d.summary, d.membership = sum, membership{first: s.Members[0]}
+		return d
+	}
 	var sorted bool
 	if d.membership, sorted = survey(s.Members); !sorted {
 		d.order = inReportOrder(s.Members)
 		d.membership, _ = survey(d.inOrder())
+	} else if sum != nil && sum.n == d.n {
+		d.summary = sum
 	}
 	return d
 }
@@ -209,7 +222,10 @@ func sameBatch(a, b *Member) bool {
 // carries every consequence of the current instant.
 func (d *decision) walk() {
 	open := d.failure == nil && (d.assembled || d.started)
-	for lo := 0; lo < d.n; {
+	for lo := d.settledLead(open); lo < d.n; {
+		if d.waitingTail(lo, open) {
+			return
+		}
 		hi, quiet, passed := d.scanBatch(lo, open)
 		if quiet {
 			d.addQuiet(lo, hi)
@@ -269,11 +285,44 @@ func settledMember(m *Member) bool {
 	return st.Phase.Terminal() && continueOnFailure(m)
 }
 
+// settledLead adds the settled batches that a summary says lead the sequence to the walk,
+// as scanBatch would have, and returns where they end.
+func (d *decision) settledLead(open bool) int {
+	sum := d.summary
+	if !d.quiet || sum == nil || sum.settled == 0 {
+		return 0
+	}
+	d.addQuiet(0, sum.settled)
+	d.quietTally.merge(sum.tally)
+	if idx := d.member(sum.settled - 1).Index; open && idx != nil {
+		d.lastOpen, d.opened = *idx, true
+	}
+	return sum.settled
+}
+
+// waitingTail reports whether the members from batch start lo to the end are quiet, as a
+// summary says: each waits for its handler, behind a gate this plan keeps shut with
+// nothing failed, before the earliest of their deadlines. Then they are the walk's last
+// quiet run, as scanBatch would have found them batch by batch.
+func (d *decision) waitingTail(lo int, open bool) bool {
+	sum := d.summary
+	if !d.quiet || sum == nil || open || d.culprit != nil || d.failure != nil {
+		return false
+	}
+	for _, w := range sum.waiting {
+		if w.from == lo && (w.until.IsZero() || d.now.Before(w.until)) {
+			d.wakeAt(w.until)
+			d.addQuiet(lo, d.n)
+			return true
+		}
+	}
+	return false
+}
+
 // waiting reports whether m, behind a shut gate, waits in Pending for an in-process handler
 // with its TTL still ahead: nothing to write, only a wake-up at its deadline.
 func (d *decision) waiting(m *Member) bool {
-	st := &m.Status
-	if !m.HasHandler || st.Started || st.Completed || st.Phase != "" && st.Phase != batonv1.CommandPending {
+	if !waitsForHandler(m) {
 		return false
 	}
 	_, dl := deadline(m, d.opts)

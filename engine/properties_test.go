@@ -53,6 +53,7 @@ func checkProperties(t testing.TB, s Snapshot, opts Options, now time.Time) {
 	checkQuiet(t, s, opts, every, now)
 
 	next := applyPlan(s, p1, now)
+	checkRoster(t, s, next, opts, now)
 	p2 := Decide(next, opts, now)
 	for _, mp := range p2.Members {
 		if mp.Action != ActionNone {

@@ -127,20 +127,25 @@ type tallied struct {
 	finished int
 }
 
-func (t *tallied) add(phase batonv1.CommandPhase) {
+func (t *tallied) add(phase batonv1.CommandPhase) { t.addN(phase, 1) }
+
+// remove takes back what add counted.
+func (t *tallied) remove(phase batonv1.CommandPhase) { t.addN(phase, -1) }
+
+func (t *tallied) addN(phase batonv1.CommandPhase, n int32) {
 	switch phase {
 	case batonv1.CommandSucceeded:
-		t.counts.Succeeded++
+		t.counts.Succeeded += n
 	case batonv1.CommandFailed:
-		t.counts.Failed++
+		t.counts.Failed += n
 	case batonv1.CommandExpired:
-		t.counts.Expired++
+		t.counts.Expired += n
 	case batonv1.CommandSkipped:
-		t.counts.Skipped++
+		t.counts.Skipped += n
 	default:
 		return
 	}
-	t.finished++
+	t.finished += int(n)
 }
 
 func (t *tallied) merge(o tallied) {

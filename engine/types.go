@@ -40,6 +40,10 @@ type Snapshot struct {
 	// Cancelled is true when the CommandSequence carries kubescape.io/cancel "true": members
 	// no executor holds are Skipped with reason Cancelled, and the sequence fails with it.
 	Cancelled bool
+	// Summary, when set, is the Roster's that keeps Members, in its order: the decision
+	// takes the batches it says are quiet from it instead of reading their members. Nil:
+	// every member is read.
+	Summary *Summary
 }
 
 // Member is one command as observed from the API server, plus what the caller knows about
