@@ -129,6 +129,15 @@
 // and ~1.4 KB, against ~3.5 ms and 2.7 MB when every member was decided. A property test
 // (checkProperties, also under FuzzDecide) compares every plan with the one that decides
 // each member.
+//
+// A caller that keeps its members in a Roster, as they arrive and change, passes its
+// Summary in the Snapshot, and the glance goes too: the settled batches that lead the
+// sequence and the waiting ones that trail it are taken whole from the summary, and a
+// decision reads only the batches between them. chain=10000/summarised takes ~2.3 µs
+// against ~0.66 ms read member by member. checkRoster (under checkProperties) keeps a
+// roster through every change of the generated sequences and compares, at each step, its
+// summary with one made from scratch and the plan it gives with the plan that reads every
+// member.
 // BenchmarkDecide, a sequence in batches of 5 caught as its middle batch opens (2 vCPU
 // Oxide virtual Turin, go1.26):
 //

@@ -13,7 +13,7 @@ import (
 // it. Each change costs the members it touches; a decision given the roster's Summary
 // costs the batches between the two, where something happens: on a long chain, one or
 // two. Without it, every decision reads every member, and on a 10,000-step chain that
-// reading (memory latency, one member at a time) was most of the manager's work.
+// reading (a cache miss a member) was half of the manager's CPU.
 //
 // A Roster is not safe for concurrent use. The slice Members returns is the roster's own:
 // clone it before a change its reader must not see.
