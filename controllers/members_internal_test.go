@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,6 +29,19 @@ func indexed(name, seq string, index int) *batonv1.OperatorCommand {
 		cmd.Spec.CommandIndex, cmd.Spec.CommandCount = &index, ptr.To(100)
 	}
 	return cmd
+}
+
+// decidedAlike fails t when the view's summary changes what the engine decides: the index
+// keeps its rosters in step with its commands through every move.
+func decidedAlike(t *testing.T, v unitView) {
+	t.Helper()
+	read := engine.Snapshot{Namespace: "ns", Key: "a", Members: v.members}
+	summarised := read
+	summarised.Summary = v.summary
+	now := time.Now()
+	if diff := cmp.Diff(engine.Decide(read, engine.Options{}, now), engine.Decide(summarised, engine.Options{}, now)); diff != "" {
+		t.Errorf("the view's summary changes the plan (-every member read +summarised):\n%s", diff)
+	}
 }
 
 func names(v unitView) []string {
@@ -61,15 +75,20 @@ func TestMemberIndexOrder(t *testing.T) {
 	if diff := cmp.Diff(want, names(x.members(seq))); diff != "" {
 		t.Fatalf("order after arrival (-want +got):\n%s", diff)
 	}
+	decidedAlike(t, x.members(seq))
 
 	// A status change replaces the member in place; the view shows the new status.
-	done := cmds[7].DeepCopy()
-	done.Status.Completed = true
-	x.put(done)
+	for i := range 8 {
+		done := cmds[i].DeepCopy()
+		done.Status.Completed, done.Status.Phase = true, batonv1.CommandSucceeded
+		x.put(done)
+		cmds[i] = done
+	}
 	v := x.members(seq)
-	if i, ok := v.find(done.UID); !ok || v.cmds[i] != done || !v.members[i].Status.Completed {
+	if i, ok := v.find(cmds[7].UID); !ok || v.cmds[i] != cmds[7] || !v.members[i].Status.Completed {
 		t.Errorf("the updated command: found %t at %d, want the new object with its status", ok, i)
 	}
+	decidedAlike(t, v)
 
 	// A new commandIndex moves the member; a new sequence key moves it to another unit.
 	moved := cmds[0].DeepCopy()
@@ -83,6 +102,7 @@ func TestMemberIndexOrder(t *testing.T) {
 	if diff := cmp.Diff(want, names(x.members(seq))); diff != "" {
 		t.Errorf("order after moves and a deletion (-want +got):\n%s", diff)
 	}
+	decidedAlike(t, x.members(seq))
 	other := unit{namespace: "ns", index: sequencePrefix + "b", key: "b"}
 	if diff := cmp.Diff([]string{"m01"}, names(x.members(other))); diff != "" {
 		t.Errorf("the relabelled command's new unit (-want +got):\n%s", diff)
@@ -98,6 +118,7 @@ func TestMemberIndexOrder(t *testing.T) {
 	if i, ok := x.members(seq).find(again.UID); !ok || x.members(seq).cmds[i] != again {
 		t.Error("the command that replaced it is not found")
 	}
+	decidedAlike(t, x.members(seq))
 
 	for _, c := range cmds {
 		x.remove(c)

@@ -57,7 +57,7 @@ type decision struct {
 	// decided member by member.
 	segments []segment
 	quiet    bool // quiet batches are left out of the plan (Decide); false only in tests
-	// summary is the snapshot's, when it summarises these members.
+	// summary is the snapshot's, when it summarises these members (never in the reference).
 	summary *Summary
 	// quietTally counts the settled members of quiet batches; waiting ones are unfinished.
 	quietTally tallied
@@ -289,7 +289,7 @@ func settledMember(m *Member) bool {
 // as scanBatch would have, and returns where they end.
 func (d *decision) settledLead(open bool) int {
 	sum := d.summary
-	if !d.quiet || sum == nil || sum.settled == 0 {
+	if sum == nil || sum.settled == 0 {
 		return 0
 	}
 	d.addQuiet(0, sum.settled)
@@ -306,7 +306,7 @@ func (d *decision) settledLead(open bool) int {
 // quiet run, as scanBatch would have found them batch by batch.
 func (d *decision) waitingTail(lo int, open bool) bool {
 	sum := d.summary
-	if !d.quiet || sum == nil || open || d.culprit != nil || d.failure != nil {
+	if sum == nil || open || d.culprit != nil || d.failure != nil {
 		return false
 	}
 	for _, w := range sum.waiting {
