@@ -1,12 +1,16 @@
 package engine
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
 
 // checkRoster keeps s's members in a roster as a caller would, through every change that
@@ -87,4 +91,72 @@ func summaryOf(members []*Member, opts Options) *Summary {
 		from++
 	}
 	return s
+}
+
+// TestRosterLongSequence runs a roster through a long sequence's life, batch by batch: each
+// member claimed, then finished (now and then failed, re-created, or after a finished one
+// was filed again), with deadlines in no particular order, and checks its summary against
+// one made from scratch after every change: the runs and the earliest deadlines of
+// sequences far longer than the generated ones.
+func TestRosterLongSequence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	opts := Options{DefaultTTL: time.Hour}
+	const n, width = 300, 3
+	r := NewRoster(opts)
+	members := make([]*Member, n)
+	check := func(what string, k int) {
+		t.Helper()
+		if want, kept := summaryOf(r.Members(), opts), r.Summary(); !reflect.DeepEqual(want, kept) {
+			t.Fatalf("after %s %d, the summary is not the members' (-from scratch +kept):\n%s", what, k,
+				cmp.Diff(want, kept, cmp.AllowUnexported(Summary{}, tallied{}, waitingRun{})))
+		}
+	}
+	for _, k := range rng.Perm(n) {
+		w := MakeMember(fmt.Sprintf("m%03d", k)).Seq(k/width, n).Created(time.Duration(rng.IntN(600)) * time.Second)
+		if rng.IntN(4) > 0 {
+			w.TTL(time.Duration(1+rng.IntN(3600)) * time.Second)
+		}
+		members[k] = w.Obj()
+		i, _ := slices.BinarySearchFunc(r.Members(), members[k], CompareMembers)
+		r.Insert(i, members[k])
+		check("filing", k)
+	}
+	set := func(k int, change func(*Member)) {
+		m := *members[k]
+		change(&m)
+		r.Set(slices.Index(r.Members(), members[k]), &m)
+		members[k] = &m
+	}
+	for k := range n {
+		set(k, func(m *Member) { m.Status.Started, m.Status.Phase = true, batonv1.CommandRunning })
+		check("claiming", k)
+		switch rng.IntN(10) {
+		case 0:
+			set(k, func(m *Member) { m.Status.Completed, m.Status.Phase = true, batonv1.CommandFailed })
+		case 2:
+			// A finished member leaves and comes back as it was (a relist); then this one succeeds.
+			if j := rng.IntN(k + 1); j < k {
+				r.Delete(slices.Index(r.Members(), members[j]))
+				check("deleting", j)
+				i, _ := slices.BinarySearchFunc(r.Members(), members[j], CompareMembers)
+				r.Insert(i, members[j])
+				check("re-filing", j)
+			}
+			set(k, func(m *Member) { m.Status.Completed, m.Status.Phase = true, batonv1.CommandSucceeded })
+		case 1:
+			// Deleted and created again, waiting once more; then it succeeds.
+			r.Delete(slices.Index(r.Members(), members[k]))
+			check("deleting", k)
+			m := *members[k]
+			m.Status = batonv1.OperatorCommandStatus{}
+			members[k] = &m
+			i, _ := slices.BinarySearchFunc(r.Members(), members[k], CompareMembers)
+			r.Insert(i, members[k])
+			check("re-creating", k)
+			fallthrough
+		default:
+			set(k, func(m *Member) { m.Status.Completed, m.Status.Phase = true, batonv1.CommandSucceeded })
+		}
+		check("finishing", k)
+	}
 }
