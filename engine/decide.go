@@ -310,7 +310,7 @@ func (d *decision) waitingTail(lo int, open bool) bool {
 		return false
 	}
 	for _, w := range sum.waiting {
-		if w.from == lo && (w.until.IsZero() || d.now.Before(w.until)) {
+		if w.from == lo && !d.passed(w.until) {
 			d.wakeAt(w.until)
 			d.addQuiet(lo, d.n)
 			return true
@@ -326,7 +326,7 @@ func (d *decision) waiting(m *Member) bool {
 		return false
 	}
 	_, dl := deadline(m, d.opts)
-	if !dl.IsZero() && !d.now.Before(dl) {
+	if d.passed(dl) {
 		return false
 	}
 	d.wakeAt(dl)
@@ -529,11 +529,8 @@ func (d *decision) finish(ms *memberState, phase batonv1.CommandPhase, reason, m
 }
 
 func (d *decision) wakeAt(t time.Time) {
-	if t.IsZero() || !t.After(d.now) {
-		return
-	}
-	if d.wake.IsZero() || t.Before(d.wake) {
-		d.wake = t
+	if t.After(d.now) {
+		d.wake = earliest(d.wake, t)
 	}
 }
 

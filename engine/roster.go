@@ -144,14 +144,6 @@ func (r *Roster) changed(i int) {
 	}
 }
 
-// earliest is the earlier of two instants, zero meaning none.
-func earliest(a, b time.Time) time.Time {
-	if a.IsZero() || !b.IsZero() && b.Before(a) {
-		return b
-	}
-	return a
-}
-
 // Summary is what the roster knows of its members now, for one decision.
 func (r *Roster) Summary() *Summary {
 	n := len(r.members)

@@ -23,8 +23,11 @@ func deadline(m *Member, opts Options) (time.Duration, time.Time) {
 
 // expired reports whether a non-terminal member's TTL has passed.
 func (d *decision) expired(ms *memberState) bool {
-	return !ms.deadline.IsZero() && !d.now.Before(ms.deadline)
+	return d.passed(ms.deadline)
 }
+
+// passed reports whether deadline dl (zero: none) is at or before now.
+func (d *decision) passed(dl time.Time) bool { return !dl.IsZero() && !d.now.Before(dl) }
 
 // expire completes a member whose TTL passed. completedAt is now, when baton saw it; the
 // message names the deadline itself.
@@ -56,4 +59,12 @@ func (ms *memberState) deadlineOrNow(now time.Time) time.Time {
 
 func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
+}
+
+// earliest is the earlier of two instants, zero meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
 }
