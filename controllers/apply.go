@@ -48,7 +48,11 @@ func opensGate(a engine.ActionType) bool { return a == engine.ActionOpenGate || 
 // write, since a write lost to a race describes nothing that happened.
 func (r *SequenceReconciler) applyMember(ctx context.Context, u unit, gates *gateTimes, cached *batonv1.OperatorCommand, mp *engine.MemberPlan, now time.Time) error {
 	cmd := cached.DeepCopy() // the cache's object: never written through
-	if err := r.act(ctx, u, gates, cmd, mp, now); err != nil {
+	err := r.act(ctx, u, gates, cmd, mp, now)
+	if cmd.ResourceVersion != cached.ResourceVersion {
+		r.written.wrote(u, cmd) // a gate opening may fail after its status write landed
+	}
+	if err != nil {
 		return err
 	}
 	for _, e := range mp.Events {

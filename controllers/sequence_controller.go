@@ -6,6 +6,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -49,6 +50,7 @@ type SequenceReconciler struct {
 	active   activeSet
 	progress progressWrites
 	created  createdSequences
+	written  ownWrites
 	index    *memberIndex
 }
 
@@ -123,8 +125,13 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 		r.active.mark(u, false)
 		return ctrl.Result{}, nil
 	}
+	if r.written.behind(u, seen(view, seq)) {
+		// The watch brings this process's last write and queues the unit again; the
+		// requeue is only a safety net.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	if view.stringTTLs > 0 {
-		if err := r.normalizeTTLs(ctx, cmds); err != nil {
+		if err := r.normalizeTTLs(ctx, u, cmds); err != nil {
 			return requeueOnConflict(err)
 		}
 	}
@@ -151,6 +158,19 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: untilEarliest(now, plan.NextWake, retireAt, progressAt)}, nil
+}
+
+// seen finds an object of the unit's view by UID: the sequence or one of its commands.
+func seen(v unitView, seq *batonv1.CommandSequence) func(types.UID) client.Object {
+	return func(uid types.UID) client.Object {
+		if seq != nil && seq.UID == uid {
+			return seq
+		}
+		if cmd := v.lookup(uid); cmd != nil {
+			return cmd
+		}
+		return nil
+	}
 }
 
 // forgetGone drops what this process remembers of the unit's commands that are gone

@@ -123,11 +123,13 @@ func (r *SequenceReconciler) writeSequenceStatus(ctx context.Context, u unit, se
 	orig := seq.DeepCopy()
 	seq.Status = want
 	if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		*seq = *orig // it may be the created entry: it must keep saying what is stored
 		if apierrors.IsNotFound(err) {
 			r.created.forget(u) // deleted before the cache saw it: created again next time
 		}
 		return time.Time{}, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
 	}
+	r.written.wrote(u, seq)
 	r.progress.wrote(u)
 	return time.Time{}, nil
 }

@@ -33,7 +33,7 @@ func (r *SequenceReconciler) snapshot(u unit, v unitView, seq *batonv1.CommandSe
 // nanoseconds, so that clients built on the upstream Go type can decode the object. The
 // decoder notes the string form (TTLIsString), so no extra read is needed. A command whose
 // gate was opened is never written to: its executor would drop it.
-func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, cmds []*batonv1.OperatorCommand) error {
+func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, u unit, cmds []*batonv1.OperatorCommand) error {
 	for i, cmd := range cmds {
 		if !cmd.Spec.TTLIsString || cmd.Labels[batonv1.LabelGate] == batonv1.GateOpen {
 			continue
@@ -43,6 +43,7 @@ func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, cmds []*batonv1.
 		if err := r.client.Patch(ctx, patched, patch); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("normalising the ttl of command %s: %w", cmd.Name, err)
 		}
+		r.written.wrote(u, patched)
 		cmds[i] = patched
 	}
 	return nil

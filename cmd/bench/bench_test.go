@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +235,86 @@ func TestSettingsSelection(t *testing.T) {
 				t.Errorf("%s=%s accepted", env, bad)
 			}
 		})
+	}
+}
+
+func TestAPIMetrics(t *testing.T) {
+	scrape := func(lines ...string) apiMetrics {
+		samples, err := parseSamples(strings.NewReader(strings.Join(lines, "\n")), apiMetricNames...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return apiMetricsFrom(samples)
+	}
+	labels := `{code="%s",resource="%s",subresource="status",verb="PATCH"}`
+	line := func(metric, code, resource string, v float64) string {
+		return metric + fmt.Sprintf(labels, code, resource) + " " + fmt.Sprint(v)
+	}
+	dur := func(suffix, resource string, v float64) string {
+		return "apiserver_request_duration_seconds_" + suffix + `{resource="` + resource + `",subresource="status",verb="PATCH"} ` + fmt.Sprint(v)
+	}
+	before := scrape(line("apiserver_request_total", "200", "operatorcommands", 10), line("apiserver_request_total", "409", "operatorcommands", 1),
+		dur("sum", "operatorcommands", 0.5), dur("count", "operatorcommands", 11),
+		dur("sum", "leases", 9), dur("count", "leases", 1))
+	after := scrape(line("apiserver_request_total", "200", "operatorcommands", 40), line("apiserver_request_total", "409", "operatorcommands", 5),
+		line("apiserver_request_total", "409", "commandsequences", 2),
+		dur("sum", "operatorcommands", 2.5), dur("count", "operatorcommands", 45), dur("sum", "commandsequences", 1), dur("count", "commandsequences", 2),
+		dur("sum", "leases", 99), dur("count", "leases", 2))
+	diff, err := after.minus(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := diff.requests.writes(ourKinds...); got != 36 {
+		t.Errorf("writes = %v, want 36", got)
+	}
+	if got := diff.conflicts.writes(ourKinds...); got != 6 {
+		t.Errorf("conflicts = %v, want 6", got)
+	}
+	// (2 + 1) s over 36 writes to baton's kinds; the lease's 90 s are not theirs.
+	if got, want := diff.meanWriteLatency(ourKinds...), time.Second*3/36; got != want {
+		t.Errorf("mean write latency = %v, want %v", got, want)
+	}
+	if got := (apiMetrics{}).meanWriteLatency(ourKinds...); got != 0 {
+		t.Errorf("mean write latency of no writes = %v, want 0", got)
+	}
+	if _, err := before.minus(after); err == nil {
+		t.Error("counters that went down were accepted")
+	}
+}
+
+func TestCPUShare(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	cores := float64(runtime.NumCPU())
+	before := cpuSample{at: t0, roles: [nRoles]float64{10, 5, 1, 2}, machine: 100}
+	// Over 2 s the machine has 2 × cores seconds of CPU.
+	after := cpuSample{at: t0.Add(2 * time.Second), roles: [nRoles]float64{10 + cores, 5, 1 + cores/2, 2}, machine: 100 + 2*cores}
+	got := after.since(before)
+	want := cpuShare{Roles: [nRoles]float64{0.5, 0, 0.25, 0}, Rest: 0.25, Capacity: 2 * cores}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+	if s := got.String(); s != "50 / 0 / 25 / 0 / 25 %" {
+		t.Errorf("String() = %q", s)
+	}
+	// The API server used cores seconds for 1,000 writes.
+	if got, want := got.perWrite(roleAPIServer, 1000), time.Duration(cores*float64(time.Millisecond)); got < want-time.Microsecond || got > want+time.Microsecond {
+		t.Errorf("API server CPU per write = %v, want %v", got, want)
+	}
+	if got := got.perWrite(roleAPIServer, 0); got != 0 {
+		t.Errorf("CPU per write of no writes = %v, want 0", got)
+	}
+
+	// This process's own CPU, read from /proc, grows as it works.
+	self := [nRoles]int{roleBench: os.Getpid()}
+	start := readCPU(self)
+	for x := 0; time.Since(start.at) < 300*time.Millisecond; x++ {
+		_ = strconv.Itoa(x)
+	}
+	end := readCPU(self)
+	if used := end.roles[roleBench] - start.roles[roleBench]; used < 0.1 {
+		t.Errorf("a busy loop of 0.3 s used %v s of CPU, by /proc", used)
+	}
+	if end.machine <= start.machine {
+		t.Errorf("the machine's busy time did not grow: %v → %v", start.machine, end.machine)
 	}
 }

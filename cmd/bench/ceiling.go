@@ -14,16 +14,22 @@ import (
 )
 
 // ceiling is what the API server serves: status merge patches per second on
-// OperatorCommands, by 1 and by 8 client workers without client-side rate limits.
+// OperatorCommands, by 1 and by 8 client workers without client-side rate limits; and,
+// for 8 workers, how busy the machine was, the patches served and the mean time to
+// serve one.
 type ceiling struct {
-	One, Eight float64
+	One, Eight   float64
+	CPU          cpuShare
+	ServerWrites float64
+	WriteTime    time.Duration
 }
 
 const ceilingObjects = 64
 
 // measureCeiling runs before the manager starts, on objects it deletes afterwards.
-func measureCeiling(ctx context.Context, c client.Client, d time.Duration) (ceiling, error) {
+func measureCeiling(ctx context.Context, cp *controlPlane, d time.Duration) (ceiling, error) {
 	const ns = "bench-ceiling"
+	c := cp.client
 	if err := ensureNamespace(ctx, c, ns); err != nil {
 		return ceiling{}, err
 	}
@@ -46,11 +52,25 @@ func measureCeiling(ctx context.Context, c client.Client, d time.Duration) (ceil
 	if err != nil {
 		return ceiling{}, err
 	}
+	before, err := cp.apiMetrics(ctx)
+	if err != nil {
+		return ceiling{}, err
+	}
+	cpuStart := readCPU(cp.pids)
 	eight, err := patchRate(ctx, c, objs, 8, d)
 	if err != nil {
 		return ceiling{}, err
 	}
-	return ceiling{One: one, Eight: eight}, nil
+	cpu := readCPU(cp.pids).since(cpuStart)
+	after, err := cp.apiMetrics(ctx)
+	if err != nil {
+		return ceiling{}, err
+	}
+	diff, err := after.minus(before)
+	if err != nil {
+		return ceiling{}, err
+	}
+	return ceiling{One: one, Eight: eight, CPU: cpu, ServerWrites: diff.requests.writes(), WriteTime: diff.meanWriteLatency("operatorcommands")}, nil
 }
 
 // patchRate patches the objects' status for d with workers workers, each on its own

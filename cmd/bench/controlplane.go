@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -23,6 +24,9 @@ type controlPlane struct {
 	client     client.WithWatch
 	raw        kubernetes.Interface
 	kubeconfig string
+	// pids are the processes whose CPU is measured: envtest's kube-apiserver and etcd,
+	// this process, and the manager once it runs.
+	pids [nRoles]int
 }
 
 // startControlPlane starts kube-apiserver and etcd with the CRDs of tree and writes a
@@ -49,6 +53,7 @@ func (cp *controlPlane) init(cfg *rest.Config, dir string) error {
 	cfg.QPS, cfg.Burst = -1, 0 // no client-side limit: the bench measures the server
 	// No cfg.Timeout: it would cut the watches; every call has a context instead.
 	cp.cfg = cfg
+	cp.pids[roleAPIServer], cp.pids[roleEtcd], cp.pids[roleBench] = childPID("kube-apiserver"), childPID("etcd"), os.Getpid()
 	var err error
 	if cp.client, err = client.NewWithWatch(cfg, client.Options{Scheme: localcluster.Scheme()}); err != nil {
 		return err
@@ -62,17 +67,17 @@ func (cp *controlPlane) init(cfg *rest.Config, dir string) error {
 
 func (cp *controlPlane) stop() error { return cp.env.Stop() }
 
-// apiRequests scrapes the API server's apiserver_request_total.
-func (cp *controlPlane) apiRequests(ctx context.Context) (requestCounts, error) {
+// apiMetrics scrapes the API server's request counters and latencies.
+func (cp *controlPlane) apiMetrics(ctx context.Context) (apiMetrics, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	body, err := cp.raw.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("scraping the API server's /metrics: %w", err)
+		return apiMetrics{}, fmt.Errorf("scraping the API server's /metrics: %w", err)
 	}
-	samples, err := parseSamples(bytes.NewReader(body), "apiserver_request_total")
+	samples, err := parseSamples(bytes.NewReader(body), apiMetricNames...)
 	if err != nil {
-		return nil, err
+		return apiMetrics{}, err
 	}
-	return requestsFrom(samples), nil
+	return apiMetricsFrom(samples), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -129,6 +130,11 @@ func writeReport(w io.Writer, s settings, results []buildResult) {
 	t := &table{builds: results}
 	t.row("ceiling: status merge patches/s on OperatorCommands, 1 worker", func(b buildResult) float64 { return nanIfZero(b.Ceiling.One) }, num(0), true)
 	t.row("ceiling: the same, 8 workers", func(b buildResult) float64 { return nanIfZero(b.Ceiling.Eight) }, num(0), true)
+	t.row("ceiling (8 workers): API server's mean time to serve a patch, ms", func(b buildResult) float64 { return msOf(b.Ceiling.WriteTime) }, num(1), true)
+	t.text("ceiling (8 workers): "+cpuLabel, func(b buildResult) string { return b.Ceiling.CPU.String() })
+	t.row("ceiling (8 workers): API server CPU per write served, ms", func(b buildResult) float64 {
+		return msOf(b.Ceiling.CPU.perWrite(roleAPIServer, b.Ceiling.ServerWrites))
+	}, num(2), true)
 	if len(results) > 0 {
 		for _, w := range results[0].Workloads {
 			workloadRows(t, w.Name, w.Shape, w.External)
@@ -175,6 +181,11 @@ func writeReport(w io.Writer, s settings, results []buildResult) {
 				rt.row(fmt.Sprintf("%s: %s", name, k), wl(name, func(w workloadResult, _ buildResult) float64 {
 					return w.Requests[k] / float64(w.Commands)
 				}), num(2), true)
+				if anyConflicts(results, name, k) {
+					rt.row(fmt.Sprintf("%s: %s, of them answered 409 Conflict", name, k), wl(name, func(w workloadResult, _ buildResult) float64 {
+						return w.Conflicts[k] / float64(w.Commands)
+					}), num(2), true)
+				}
 			}
 		}
 	}
@@ -212,7 +223,23 @@ func workloadRows(t *table, name string, sh shape, external bool) {
 		return lat(w.Gate)
 	}))
 	t.row(fmt.Sprintf("%s: tail, last command completed → manager quiet, s", name), wl(name, func(w workloadResult, _ buildResult) float64 { return w.Tail.Seconds() }), num(1), true)
+	t.row(fmt.Sprintf("%s: API server's mean time to serve a write to baton's kinds (every client's), ms", name), wl(name, func(w workloadResult, _ buildResult) float64 {
+		return msOf(w.WriteTime)
+	}), num(1), true)
+	t.row(fmt.Sprintf("%s: writes to baton's kinds answered 409 Conflict, per command", name), wl(name, func(w workloadResult, _ buildResult) float64 {
+		return w.Conflicts.writes(ourKinds...) / float64(w.Commands)
+	}), num(2), true)
+	t.text(fmt.Sprintf("%s: %s", name, cpuLabel), wlText(name, func(w workloadResult) string { return w.CPU.String() }))
+	t.row(fmt.Sprintf("%s: API server CPU per write served (every client's, creates and Events included), ms", name), wl(name, func(w workloadResult, _ buildResult) float64 {
+		return msOf(w.CPU.perWrite(roleAPIServer, w.ServerWrites))
+	}), num(2), true)
 }
+
+// cpuLabel names the columns of cpuShare.String.
+var cpuLabel = fmt.Sprintf("CPU busy, %% of the machine's %d cores: %s / rest of the machine", runtime.NumCPU(), strings.Join(roleNames[:], " / "))
+
+// msOf is d in milliseconds, NaN for zero (not measured).
+func msOf(d time.Duration) float64 { return nanIfZero(float64(d) / float64(time.Millisecond)) }
 
 // unionKeys lists the request kinds any build made in a workload (reads and writes to
 // baton's kinds and Events; WATCH is long-running and left out).
@@ -230,6 +257,16 @@ func unionKeys(results []buildResult, name string) []reqKey {
 		}
 	}
 	return all.sortedKeys(append(append([]string{}, ourKinds...), "events")...)
+}
+
+// anyConflicts says whether any build's requests k in workload name were answered 409.
+func anyConflicts(results []buildResult, name string, k reqKey) bool {
+	for _, b := range results {
+		if w, ok := workload(b, name); ok && w.Conflicts[k] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func nanIfZero(v float64) float64 {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // reqKey identifies API requests the way apiserver_request_total labels them.
@@ -29,15 +31,69 @@ type requestCounts map[reqKey]float64
 // group, code and scope added together: events and events.k8s.io Events are both
 // "events").
 func requestsFrom(samples []sample) requestCounts {
+	return countsFrom(samples, "apiserver_request_total", nil)
+}
+
+// countsFrom groups the samples named name whose labels include every pair in match by
+// resource, subresource and verb.
+func countsFrom(samples []sample, name string, match map[string]string) requestCounts {
 	out := requestCounts{}
+next:
 	for _, s := range samples {
-		if s.name != "apiserver_request_total" || s.labels["resource"] == "" {
+		if s.name != name || s.labels["resource"] == "" {
 			continue
+		}
+		for k, v := range match {
+			if s.labels[k] != v {
+				continue next
+			}
 		}
 		k := reqKey{Resource: s.labels["resource"], Subresource: s.labels["subresource"], Verb: verbName(s.labels["verb"])}
 		out[k] += s.value
 	}
 	return out
+}
+
+// apiMetrics is what one scrape of the API server's /metrics says about requests, as
+// counters by kind and verb.
+type apiMetrics struct {
+	requests  requestCounts // apiserver_request_total
+	conflicts requestCounts // the same, answered 409 Conflict
+	seconds   requestCounts // apiserver_request_duration_seconds_sum: time spent serving
+	served    requestCounts // apiserver_request_duration_seconds_count
+}
+
+func apiMetricsFrom(samples []sample) apiMetrics {
+	return apiMetrics{
+		requests:  requestsFrom(samples),
+		conflicts: countsFrom(samples, "apiserver_request_total", map[string]string{"code": "409"}),
+		seconds:   countsFrom(samples, "apiserver_request_duration_seconds_sum", nil),
+		served:    countsFrom(samples, "apiserver_request_duration_seconds_count", nil),
+	}
+}
+
+// apiMetricNames are the metrics apiMetricsFrom reads.
+var apiMetricNames = []string{"apiserver_request_total", "apiserver_request_duration_seconds_sum", "apiserver_request_duration_seconds_count"}
+
+// minus is the requests made from before to after.
+func (after apiMetrics) minus(before apiMetrics) (apiMetrics, error) {
+	var out apiMetrics
+	var errs [4]error
+	out.requests, errs[0] = after.requests.minus(before.requests)
+	out.conflicts, errs[1] = after.conflicts.minus(before.conflicts)
+	out.seconds, errs[2] = after.seconds.minus(before.seconds)
+	out.served, errs[3] = after.served.minus(before.served)
+	return out, errors.Join(errs[:]...)
+}
+
+// meanWriteLatency is the mean time the API server took to serve a write to resources,
+// every client's; 0 when there was none.
+func (m apiMetrics) meanWriteLatency(resources ...string) time.Duration {
+	n := m.served.writes(resources...)
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(m.seconds.writes(resources...) / n * float64(time.Second))
 }
 
 // minus is after − before; counters only grow, so a negative difference means the API
@@ -100,11 +156,12 @@ func isWrite(verb string) bool {
 	return false
 }
 
-// writes sums the writes to resource (every subresource).
+// writes sums the writes to resources (every subresource); to every resource when none
+// is named.
 func (c requestCounts) writes(resources ...string) float64 {
 	var total float64
 	for k, v := range c {
-		if isWrite(k.Verb) && slices.Contains(resources, k.Resource) {
+		if isWrite(k.Verb) && (len(resources) == 0 || slices.Contains(resources, k.Resource)) {
 			total += v
 		}
 	}

@@ -66,7 +66,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", serr))
 		}
 	}()
-	if res.Ceiling, err = measureCeiling(ctx, cp.client, s.CeilingDuration); err != nil {
+	if res.Ceiling, err = measureCeiling(ctx, cp, s.CeilingDuration); err != nil {
 		return res, fmt.Errorf("measuring the ceiling: %w", err)
 	}
 	log.Info("ceiling", "1 worker", fmt.Sprintf("%.0f/s", res.Ceiling.One), "8 workers", fmt.Sprintf("%.0f/s", res.Ceiling.Eight))
@@ -80,6 +80,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 			err = errors.Join(err, serr)
 		}
 	}()
+	cp.pids[roleManager] = mgr.cmd.Process.Pid
 	peak := samplePeak(ctx, mgr.cmd.Process.Pid)
 	defer func() { res.PeakRSS = peak.result() }()
 	bn := &bench{log: log, s: s, cp: cp, mgr: mgr, prof: profiler{addr: mgr.pprof, dir: s.Profiles, build: b.Name}}

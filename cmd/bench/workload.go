@@ -22,7 +22,15 @@ type workloadResult struct {
 	Missing  int           // members whose opening the watch never saw
 	Tail     time.Duration // last command completed → manager quiet (reports, progress)
 	SeqBytes int           // largest CommandSequence seen, JSON bytes
-	Failed   bool          // the measure failed: none of it is reported
+	// Why it ran at the rate it did, over the same window as Requests: how busy the
+	// machine's cores were, the writes the API server served (every client's), its mean
+	// time to serve one to baton's kinds, and the manager's requests answered 409
+	// Conflict, by kind and verb.
+	CPU          cpuShare
+	ServerWrites float64
+	WriteTime    time.Duration
+	Conflicts    requestCounts
+	Failed       bool // the measure failed: none of it is reported
 }
 
 // perCommand divides the writes to resources by the commands run.
@@ -83,12 +91,12 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 		return b.mgr.alive()
 	}
 
-	before, err := b.cp.apiRequests(ctx)
+	before, err := b.cp.apiMetrics(ctx)
 	if err != nil {
 		return res, err
 	}
 	b.log.Info("workload", "name", name, "shape", sh.String(), "namespace", ns)
-	start := time.Now()
+	start, cpuStart := time.Now(), readCPU(b.cp.pids)
 	created, err := createAll(ctx, b.cp.client, b.s.Workers, seqs)
 	if err != nil {
 		return res, err
@@ -115,7 +123,8 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	}
 	res.Tail = time.Since(last)
 	res.SeqBytes, _ = obs.largestSequence()
-	after, err := b.cp.apiRequests(ctx)
+	res.CPU = readCPU(b.cp.pids).since(cpuStart)
+	after, err := b.cp.apiMetrics(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -134,12 +143,14 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	if err != nil {
 		return res, err
 	}
-	if res.Requests, err = diff.subtract(own); err != nil {
+	res.ServerWrites, res.WriteTime, res.Conflicts = diff.requests.writes(), diff.meanWriteLatency(ourKinds...), diff.conflicts
+	if res.Requests, err = diff.requests.subtract(own); err != nil {
 		return res, err
 	}
 	b.log.Info("workload done", "name", name, "commands/s", fmt.Sprintf("%.1f", res.PerSec),
 		"writes/command", fmt.Sprintf("%.2f", res.perCommand(ourKinds...)), "events/command", fmt.Sprintf("%.2f", res.perCommand("events")),
-		"gate p99", res.Gate.P99, "tail", res.Tail.Round(time.Millisecond))
+		"gate p99", res.Gate.P99, "tail", res.Tail.Round(time.Millisecond),
+		"cpu (API server / etcd / manager / bench / rest)", res.CPU.String(), "mean write", res.WriteTime.Round(time.Millisecond))
 	return res, nil
 }
 
