@@ -20,8 +20,8 @@ type UnitReconciler struct {
 	u unit
 }
 
-func NewUnitReconciler(c client.Client, apiReader client.Reader, rec eventRecorder, namespace, key string, opts Options) *UnitReconciler {
-	r := NewSequenceReconciler(c, apiReader, rec, clock.RealClock{}, steps.NewRegistry(), opts)
+func NewUnitReconciler(c client.Client, apiReader client.Reader, rec eventRecorder, clk clock.Clock, namespace, key string, opts Options) *UnitReconciler {
+	r := NewSequenceReconciler(c, apiReader, rec, clk, steps.NewRegistry(), opts)
 	r.runner = newRunner(r.writer, r.registry, r.events, r.clock, opts.Engine, opts.Executer, 1, logr.Discard())
 	return &UnitReconciler{r: r, u: unit{namespace: namespace, index: sequencePrefix + key, key: key}}
 }

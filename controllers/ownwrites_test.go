@@ -3,10 +3,13 @@ package controllers_test
 import (
 	"context"
 	"sync"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
@@ -21,11 +24,18 @@ var _ = Describe("a reconcile from a view older than its own writes", func() {
 			newCommand(ns, name).Type("external-step").In("a", i, len(names)).Create()
 		}
 		reads := &laggingReads{Client: k8s}
-		h := controllers.NewUnitReconciler(reads, k8s, events.NewFakeRecorder(100), ns, "a", testOptions())
+		clk := clocktesting.NewFakeClock(time.Now())
+		h := controllers.NewUnitReconciler(reads, k8s, events.NewFakeRecorder(100), clk, ns, "a", testOptions())
 		watch := func() { // what the command watch brings: the stored commands
 			for _, name := range names {
 				h.File(getCommand(ns, name))
 			}
+		}
+		reconcile := func() ctrl.Result {
+			GinkgoHelper()
+			res, err := h.Reconcile(suiteCt)
+			Expect(err).NotTo(HaveOccurred())
+			return res
 		}
 		// Every write to baton's kinds the API server served, conflicts included.
 		sent := func() float64 {
@@ -33,28 +43,30 @@ var _ = Describe("a reconcile from a view older than its own writes", func() {
 		}
 
 		watch()
-		_, err := h.Reconcile(suiteCt)
-		Expect(err).NotTo(HaveOccurred())
+		pending := getCommand(ns, "m0")
+		reconcile() // creates the sequence and opens m0's gate; Running waits a second
 		m0 := getCommand(ns, "m0")
 		Expect(m0.Labels).To(HaveKeyWithValue(batonv1.LabelGate, batonv1.GateOpen))
 		Expect(m0.Status.Phase).To(Equal(batonv1.CommandReady))
+		watch()
+		clk.Step(time.Second)
+		reconcile()
 		seq := getSequence(ns, batonv1.SequenceName("a"))
 		Expect(seq.Status.Phase).To(Equal(batonv1.SequenceRunning))
 
-		By("the index still holding m0 from before its gate opened, the cache the sequence as created")
+		By("the index holding m0 from before its gate opened, the cache the sequence as created")
+		h.File(pending)
 		reads.freeze()
 		before := sent()
-		res, err := h.Reconcile(suiteCt)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(sent()-before).To(BeZero(), "writes sent from a stale view")
+		res := reconcile()
+		Expect(sent() - before).To(BeZero(), "writes sent from a stale view")
 		Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a safety requeue")
 
 		By("once the view shows them: nothing left to write, and m1 still waits")
 		watch()
 		reads.thaw()
 		before = sent()
-		_, err = h.Reconcile(suiteCt)
-		Expect(err).NotTo(HaveOccurred())
+		reconcile()
 		Expect(sent() - before).To(BeZero())
 		Expect(getSequence(ns, batonv1.SequenceName("a")).ResourceVersion).To(Equal(seq.ResourceVersion))
 		Expect(getCommand(ns, "m1").Labels).NotTo(HaveKey(batonv1.LabelGate))
