@@ -204,7 +204,11 @@ func TestGateLatencies(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, missing := gateLatencies(tc.commands, tc.external)
+			gates, missing := gateLatencies(tc.commands, tc.external)
+			var got []time.Duration
+			for _, g := range gates {
+				got = append(got, g.Delay)
+			}
 			if diff := cmp.Diff(tc.want, got, cmpopts.SortSlices(func(a, b time.Duration) bool { return a < b })); diff != "" {
 				t.Errorf("(-want +got)\n%s", diff)
 			}
@@ -316,5 +320,32 @@ func TestCPUShare(t *testing.T) {
 	}
 	if end.machine <= start.machine {
 		t.Errorf("the machine's busy time did not grow: %v → %v", start.machine, end.machine)
+	}
+}
+
+func TestGateWindowsAndDurations(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	commands := map[string]seen{
+		"a0": {Seq: "a", Index: 0, Started: at(0), Completed: at(100)},
+		"a1": {Seq: "a", Index: 1, Started: at(400), Completed: at(500)},   // opened at 400, 300 late
+		"b0": {Seq: "b", Index: 0, Gated: at(50), Completed: at(2000)},     // external: gated, not started
+		"b1": {Seq: "b", Index: 1, Started: at(2010), Completed: at(3000)}, // opened at 2010, 10 late
+		"c0": {Seq: "c", Index: 0, Started: at(5)},                         // never completed
+	}
+	gates, _ := gateLatencies(commands, false)
+	ms := time.Millisecond
+	if got, want := delays(gates, time.Time{}, time.Time{}), (latencies{N: 2, P50: 10 * ms, P99: 300 * ms, Max: 300 * ms}); got != want {
+		t.Errorf("every gate: %+v, want %+v", got, want)
+	}
+	if got, want := delays(gates, at(1000), time.Time{}), (latencies{N: 1, P50: 10 * ms, P99: 10 * ms, Max: 10 * ms}); got != want {
+		t.Errorf("gates opened after 1 s: %+v, want %+v", got, want)
+	}
+	if got, want := delays(gates, time.Time{}, at(400)), (latencies{}); got != want {
+		t.Errorf("gates opened before 400 ms (the bound excluded): %+v, want none", got)
+	}
+	// a: 0 → 500; b: 50 → 3000; c never completed.
+	if got, want := sequenceDurations(commands), (latencies{N: 2, P50: 500 * ms, P99: 2950 * ms, Max: 2950 * ms}); got != want {
+		t.Errorf("sequence durations: %+v, want %+v", got, want)
 	}
 }

@@ -5,11 +5,17 @@ import (
 	"time"
 )
 
+// gateSample is one gate's opening: when it was seen, and how long after it could open.
+type gateSample struct {
+	At    time.Time
+	Delay time.Duration
+}
+
 // gateLatencies measures, for every member of every batch after the first, the time from
 // the moment the last member of the previous batch was seen completed to the moment the
 // member was seen claimed (in-process) or gate-labelled (external). missing counts
 // members whose opening was never seen.
-func gateLatencies(commands map[string]seen, external bool) (ds []time.Duration, missing int) {
+func gateLatencies(commands map[string]seen, external bool) (gates []gateSample, missing int) {
 	type batch struct {
 		done    time.Time // latest completion in the batch
 		opened  []time.Time
@@ -51,11 +57,51 @@ func gateLatencies(commands map[string]seen, external bool) (ds []time.Duration,
 					missing++
 					continue
 				}
-				ds = append(ds, max(at.Sub(prev.done), 0))
+				gates = append(gates, gateSample{At: at, Delay: max(at.Sub(prev.done), 0)})
 			}
 		}
 	}
-	return ds, missing
+	return gates, missing
+}
+
+// delays summarises the delays of the gates opened in [from, until) (zero: unbounded).
+func delays(gates []gateSample, from, until time.Time) latencies {
+	var ds []time.Duration
+	for _, g := range gates {
+		if (from.IsZero() || !g.At.Before(from)) && (until.IsZero() || g.At.Before(until)) {
+			ds = append(ds, g.Delay)
+		}
+	}
+	return summarise(ds)
+}
+
+// sequenceDurations are the sequences' times from their first member seen claimed or
+// gated to their last seen completed.
+func sequenceDurations(commands map[string]seen) latencies {
+	type life struct{ first, last time.Time }
+	bySeq := map[string]*life{}
+	for _, s := range commands {
+		sp := bySeq[s.Seq]
+		if sp == nil {
+			sp = &life{}
+			bySeq[s.Seq] = sp
+		}
+		for _, t := range []time.Time{s.Started, s.Gated} {
+			if !t.IsZero() && (sp.first.IsZero() || t.Before(sp.first)) {
+				sp.first = t
+			}
+		}
+		if s.Completed.After(sp.last) {
+			sp.last = s.Completed
+		}
+	}
+	var ds []time.Duration
+	for _, sp := range bySeq {
+		if !sp.first.IsZero() && !sp.last.IsZero() {
+			ds = append(ds, max(sp.last.Sub(sp.first), 0))
+		}
+	}
+	return summarise(ds)
 }
 
 // span is the first and last instants of a set, ignoring zero times.

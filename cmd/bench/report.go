@@ -222,6 +222,9 @@ func workloadRows(t *table, name string, sh shape, external bool) {
 		}
 		return lat(w.Gate)
 	}))
+	t.text(fmt.Sprintf("%s: the same, gates opened after the last create", name), wlText(name, func(w workloadResult) string { return lat(w.GateAfter) }))
+	t.row(fmt.Sprintf("%s: creating the commands, s", name), wl(name, func(w workloadResult, _ buildResult) float64 { return w.Creating.Seconds() }), num(1), true)
+	t.text(fmt.Sprintf("%s: sequence duration p50 / p99 / max, first claim or gate → last completion", name), wlText(name, func(w workloadResult) string { return lat(w.Durations) }))
 	t.row(fmt.Sprintf("%s: tail, last command completed → manager quiet, s", name), wl(name, func(w workloadResult, _ buildResult) float64 { return w.Tail.Seconds() }), num(1), true)
 	t.row(fmt.Sprintf("%s: API server's mean time to serve a write to baton's kinds (every client's), ms", name), wl(name, func(w workloadResult, _ buildResult) float64 {
 		return msOf(w.WriteTime)
@@ -230,6 +233,9 @@ func workloadRows(t *table, name string, sh shape, external bool) {
 		return w.Conflicts.writes(ourKinds...) / float64(w.Commands)
 	}), num(2), true)
 	t.text(fmt.Sprintf("%s: %s", name, cpuLabel), wlText(name, func(w workloadResult) string { return w.CPU.String() }))
+	t.row(fmt.Sprintf("%s: writes the API server served per command (every client's: the bench's creates and executor's patches, Events)", name), wl(name, func(w workloadResult, _ buildResult) float64 {
+		return w.ServerWrites / float64(w.Commands)
+	}), num(2), true)
 	t.row(fmt.Sprintf("%s: API server CPU per write served (every client's, creates and Events included), ms", name), wl(name, func(w workloadResult, _ buildResult) float64 {
 		return msOf(w.CPU.perWrite(roleAPIServer, w.ServerWrites))
 	}), num(2), true)

@@ -18,10 +18,15 @@ type workloadResult struct {
 	Run      time.Duration // first command seen claimed or gated → last seen completed
 	PerSec   float64
 	Requests requestCounts // the manager's requests (the bench's own subtracted)
-	Gate     latencies
-	Missing  int           // members whose opening the watch never saw
-	Tail     time.Duration // last command completed → manager quiet (reports, progress)
-	SeqBytes int           // largest CommandSequence seen, JSON bytes
+	Gate     latencies     // every gate
+	// GateAfter are the gates opened after the last create: the manager's own latency
+	// under load, without the bench's burst of creates on the same API server.
+	GateAfter latencies
+	Creating  time.Duration // first create sent → last create answered
+	Durations latencies     // each sequence's first claim or gate → its last completion
+	Missing   int           // members whose opening the watch never saw
+	Tail      time.Duration // last command completed → manager quiet (reports, progress)
+	SeqBytes  int           // largest CommandSequence seen, JSON bytes
 	// Why it ran at the rate it did, over the same window as Requests: how busy the
 	// machine's cores were, the writes the API server served (every client's), its mean
 	// time to serve one to baton's kinds, and the manager's requests answered 409
@@ -101,6 +106,8 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	if err != nil {
 		return res, err
 	}
+	createdAt := time.Now()
+	res.Creating = createdAt.Sub(start)
 	// From the last create: a long chain's first seconds are its creation, not its steps.
 	profiled := b.prof.cpu(wctx, name, 10*time.Second)
 	if err := obs.waitDone(ctx, res.Commands, sh.Sequences, b.s.Timeout, alive); err != nil {
@@ -115,8 +122,9 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	_, last := span(completed...)
 	first, _ := span(opened...)
 	res.Elapsed, res.Run = last.Sub(start), last.Sub(first)
-	ds, missing := gateLatencies(seen, external)
-	res.Gate, res.Missing = summarise(ds), missing
+	gates, missing := gateLatencies(seen, external)
+	res.Gate, res.GateAfter, res.Missing = delays(gates, time.Time{}, time.Time{}), delays(gates, createdAt, time.Time{}), missing
+	res.Durations = sequenceDurations(seen)
 	res.PerSec = float64(res.Commands) / res.Elapsed.Seconds()
 	if err := b.mgr.quiet(ctx, time.Second, time.Minute); err != nil {
 		return res, err
