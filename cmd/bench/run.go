@@ -83,7 +83,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 	cp.pids[roleManager] = mgr.cmd.Process.Pid
 	peak := samplePeak(ctx, mgr.cmd.Process.Pid)
 	defer func() { res.PeakRSS = peak.result() }()
-	bn := &bench{log: log, s: s, cp: cp, mgr: mgr, prof: profiler{addr: mgr.pprof, dir: s.Profiles, build: b.Name}}
+	bn := &bench{log: log, s: s, cp: cp, mgr: mgr, prof: profiler{addr: mgr.pprof, dir: s.Profiles, build: b.Name, api: cp.raw.Discovery().RESTClient()}}
 
 	// record keeps going after a failed measure unless the manager or ctx is gone.
 	record := func(what string, err error) bool {
