@@ -161,3 +161,46 @@ func TestSequenceStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestSequenceStartedAt: a sequence with no recorded start started when its first step
+// did, however late its status is written; a start copied from an earlier run (recorded
+// before the member was created) is not this run's.
+func TestSequenceStartedAt(t *testing.T) {
+	now := at(time.Minute + 500*time.Millisecond)
+	claimed := func(d time.Duration) batonv1.OperatorCommandStatus {
+		return batonv1.OperatorCommandStatus{Phase: batonv1.CommandRunning, Started: true, StartedAt: mt(d), Executer: "pod-1", Attempts: 1}
+	}
+	cases := map[string]struct {
+		snap Snapshot
+		want *metav1.Time
+	}{
+		"no step started yet: now, to the second": {
+			snap: snap(MakeMember("a").Seq(0, 2), MakeMember("b").Seq(1, 2)),
+			want: mt(time.Minute),
+		},
+		"its first step claimed before this plan: that step's start": {
+			snap: snap(MakeMember("a").Seq(0, 2).Status(claimed(59*time.Second)).InFlight(), MakeMember("b").Seq(1, 2)),
+			want: mt(59 * time.Second),
+		},
+		"a step copied from an earlier run does not count": {
+			snap: snap(MakeMember("a").Seq(0, 2).Succeeded("").Created(50*time.Second),
+				MakeMember("b").Seq(1, 2).Status(claimed(58*time.Second)).Created(50*time.Second).InFlight()),
+			want: mt(58 * time.Second),
+		},
+		"a recorded start stays": {
+			snap: func() Snapshot {
+				s := snap(MakeMember("a").Seq(0, 2).Status(claimed(59*time.Second)).InFlight(), MakeMember("b").Seq(1, 2))
+				s.Sequence = &batonv1.CommandSequenceStatus{Phase: batonv1.SequenceRunning, StartedAt: mt(-time.Hour)}
+				return s
+			}(),
+			want: mt(-time.Hour),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, Decide(tc.snap, Options{}, now).Status.StartedAt); diff != "" {
+				t.Errorf("startedAt (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
