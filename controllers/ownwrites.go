@@ -13,7 +13,9 @@ import (
 // holds an older version of one of them works from before its own write: it would decide
 // again what it already did, and the write would be refused as a conflict, a request the
 // API server serves for nothing (one sequence in seven under a burst). It waits instead for
-// the watch, which brings the write and queues the unit again.
+// the watch, which brings the write and queues the unit again: all of it when a command is
+// stale, only the sequence's own write when the sequence is (the members' decisions never
+// waited on the stored sequence status, and a gate should not wait on its watch).
 //
 // resourceVersions are compared as the API server defines their order for one resource
 // (apimachinery's resourceversion package); one that cannot be compared is not waited for.
@@ -35,19 +37,19 @@ func (o *ownWrites) wrote(u unit, obj client.Object) {
 	o.byUnit[u.id()][obj.GetUID()] = obj.GetResourceVersion()
 }
 
-// behind reports whether the view of unit u, in which seen finds an object by UID (nil:
-// not in the view), holds an older version of an object written here. Writes the view
-// shows (or something later), and objects it does not hold any more, are forgotten.
-func (o *ownWrites) behind(u unit, seen func(types.UID) client.Object) bool {
+// behind lists the objects of unit u of which the view, in which seen finds an object by
+// UID (nil: not in the view), holds a version older than the one written here. Writes the
+// view shows (or something later), and objects it does not hold any more, are forgotten.
+func (o *ownWrites) behind(u unit, seen func(types.UID) client.Object) []types.UID {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	written := o.byUnit[u.id()]
-	stale := false
+	var stale []types.UID
 	for uid, rv := range written {
 		obj := seen(uid)
 		if obj != nil {
 			if cmp, err := resourceversion.CompareResourceVersion(obj.GetResourceVersion(), rv); err == nil && cmp < 0 {
-				stale = true
+				stale = append(stale, uid)
 				continue
 			}
 		}

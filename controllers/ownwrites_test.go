@@ -7,6 +7,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -43,81 +44,92 @@ var _ = Describe("a reconcile from a view older than its own writes", func() {
 		}
 
 		watch()
-		pending := getCommand(ns, "m0")
 		reconcile() // creates the sequence and opens m0's gate; Running waits a second
 		m0 := getCommand(ns, "m0")
 		Expect(m0.Labels).To(HaveKeyWithValue(batonv1.LabelGate, batonv1.GateOpen))
 		Expect(m0.Status.Phase).To(Equal(batonv1.CommandReady))
-		watch()
-		clk.Step(time.Second)
-		reconcile()
-		seq := getSequence(ns, batonv1.SequenceName("a"))
-		Expect(seq.Status.Phase).To(Equal(batonv1.SequenceRunning))
 
-		By("the index holding m0 from before its gate opened, the cache the sequence as created")
-		h.File(pending)
-		reads.freeze()
+		By("the index still holding m0 from before its gate opened")
 		before := sent()
 		res := reconcile()
-		Expect(sent() - before).To(BeZero(), "writes sent from a stale view")
+		Expect(sent()-before).To(BeZero(), "writes sent from a stale view")
 		Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a safety requeue")
 
-		By("once the view shows them: nothing left to write, and m1 still waits")
+		By("once the view shows them, a second later: Running written, m1 still waits")
+		watch()
+		clk.Step(time.Second)
+		before = sent()
+		reconcile()
+		Expect(sent() - before).To(Equal(1.0))
+		Expect(getSequence(ns, batonv1.SequenceName("a")).Status.Phase).To(Equal(batonv1.SequenceRunning))
+		Expect(getCommand(ns, "m1").Labels).NotTo(HaveKey(batonv1.LabelGate))
+
+		By("the cache stops at that version; the executor reports m0; a second later, progress written")
+		report := func(name string) {
+			GinkgoHelper()
+			patch := []byte(`{"status":{"started":true,"completed":true,"completedAt":"` + time.Now().UTC().Format(time.RFC3339) + `"}}`)
+			Expect(k8s.Status().Patch(suiteCt, getCommand(ns, name), client.RawPatch(types.MergePatchType, patch))).To(Succeed())
+		}
+		reads.freeze(ns, batonv1.SequenceName("a"))
+		report("m0")
+		watch()
+		reconcile()
+		Expect(getCommand(ns, "m0").Status.Phase).To(Equal(batonv1.CommandSucceeded))
+		Expect(getCommand(ns, "m1").Labels).To(HaveKeyWithValue(batonv1.LabelGate, batonv1.GateOpen))
+		watch()
+		clk.Step(time.Second)
+		before = sent()
+		reconcile()
+		Expect(sent()-before).To(Equal(1.0), "the progress write")
+		Expect(getSequence(ns, batonv1.SequenceName("a")).Status.Progress).To(Equal("1/2"))
+
+		By("the executor reports m1 while the cache still shows the sequence from before that write")
+		report("m1")
+		watch()
+		before = sent()
+		reconcile()
+		Expect(sent()-before).To(Equal(1.0), "m1's final phase, and no sequence write from a stale version")
+		Expect(getCommand(ns, "m1").Status.Phase).To(Equal(batonv1.CommandSucceeded))
+		Expect(getSequence(ns, batonv1.SequenceName("a")).Status.Phase).To(Equal(batonv1.SequenceRunning))
+
+		By("once the watch brings m1's final phase and the sequence: it ends Succeeded, with one write")
 		watch()
 		reads.thaw()
 		before = sent()
 		reconcile()
-		Expect(sent() - before).To(BeZero())
-		Expect(getSequence(ns, batonv1.SequenceName("a")).ResourceVersion).To(Equal(seq.ResourceVersion))
-		Expect(getCommand(ns, "m1").Labels).NotTo(HaveKey(batonv1.LabelGate))
+		Expect(sent() - before).To(Equal(1.0))
+		Expect(getSequence(ns, batonv1.SequenceName("a")).Status.Phase).To(Equal(batonv1.SequenceSucceeded))
 	})
 })
 
-// laggingReads is a client whose reads of CommandSequences can be frozen at the version
-// it created, as a cache the watch has not caught up with shows them.
+// laggingReads is a client whose reads of a CommandSequence can be frozen at the version
+// stored when freeze was called, as a cache the watch has not caught up with shows it.
 type laggingReads struct {
 	client.Client
-	mu      sync.Mutex
-	created map[client.ObjectKey]*batonv1.CommandSequence
-	frozen  bool
+	mu     sync.Mutex
+	frozen map[client.ObjectKey]*batonv1.CommandSequence
 }
 
 func (l *laggingReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	l.mu.Lock()
-	old := l.created[key]
-	frozen := l.frozen
+	old := l.frozen[key]
 	l.mu.Unlock()
-	if seq, ok := obj.(*batonv1.CommandSequence); ok && frozen && old != nil {
+	if seq, ok := obj.(*batonv1.CommandSequence); ok && old != nil {
 		old.DeepCopyInto(seq)
 		return nil
 	}
 	return l.Client.Get(ctx, key, obj, opts...)
 }
 
-func (l *laggingReads) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
-	if err := l.Client.Create(ctx, obj, opts...); err != nil {
-		return err
-	}
-	if seq, ok := obj.(*batonv1.CommandSequence); ok {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if l.created == nil {
-			l.created = map[client.ObjectKey]*batonv1.CommandSequence{}
-		}
-		l.created[client.ObjectKeyFromObject(seq)] = seq.DeepCopy()
-	}
-	return nil
-}
-
-func (l *laggingReads) freeze() {
+func (l *laggingReads) freeze(ns, name string) {
+	seq := getSequence(ns, name)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	Expect(l.created).NotTo(BeEmpty(), "no sequence was created")
-	l.frozen = true
+	l.frozen = map[client.ObjectKey]*batonv1.CommandSequence{client.ObjectKeyFromObject(seq): seq}
 }
 
 func (l *laggingReads) thaw() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.frozen = false
+	l.frozen = nil
 }

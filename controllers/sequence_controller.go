@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -125,10 +126,13 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 		r.active.mark(u, false)
 		return ctrl.Result{}, nil
 	}
-	if r.written.behind(u, seen(view, seq)) {
-		// The watch brings this process's last write and queues the unit again; the
-		// requeue is only a safety net.
-		return ctrl.Result{RequeueAfter: time.Second}, nil
+	// The watch brings this process's last writes and queues the unit again; the requeue
+	// is only a safety net.
+	const watchBrings = time.Second
+	stale := r.written.behind(u, seen(view, seq))
+	staleSequence := seq != nil && slices.Contains(stale, seq.UID)
+	if len(stale) > 0 && !(staleSequence && len(stale) == 1) {
+		return ctrl.Result{RequeueAfter: watchBrings}, nil
 	}
 	if view.stringTTLs > 0 {
 		if err := r.normalizeTTLs(ctx, u, cmds); err != nil {
@@ -144,6 +148,9 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 	}
 	if err := r.applyMembers(ctx, u, cmds, plan, now); err != nil {
 		return requeueOnConflict(err)
+	}
+	if staleSequence {
+		return ctrl.Result{RequeueAfter: watchBrings}, nil
 	}
 	var progressAt time.Time
 	if !u.standalone {
