@@ -349,3 +349,18 @@ func TestGateWindowsAndDurations(t *testing.T) {
 		t.Errorf("sequence durations: %+v, want %+v", got, want)
 	}
 }
+
+func TestQueueTimes(t *testing.T) {
+	before := queueTimes{Waited: 1, Waits: 10, Worked: 2, Works: 10}
+	after := queueTimes{Waited: 3, Waits: 30, Worked: 2.5, Works: 20}
+	d := after.minus(before)
+	if got, want := d.meanWait(), 100*time.Millisecond; got != want {
+		t.Errorf("mean wait = %v, want %v (2 s over 20 items)", got, want)
+	}
+	if got, want := d.meanWork(), 50*time.Millisecond; got != want {
+		t.Errorf("mean reconcile = %v, want %v (0.5 s over 10)", got, want)
+	}
+	if got := (queueTimes{}).meanWait(); got != 0 {
+		t.Errorf("mean of nothing = %v, want 0", got)
+	}
+}

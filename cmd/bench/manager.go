@@ -133,6 +133,45 @@ func (m *manager) scrape(ctx context.Context) ([]sample, error) {
 	return parseSamples(resp.Body)
 }
 
+// queueTimes are the manager's workqueue counters for its sequence controller
+// (controller-runtime's workqueue metrics): seconds items waited, seconds reconciles took,
+// and how many of each.
+type queueTimes struct {
+	Waited, Worked float64
+	Waits, Works   float64
+}
+
+func (m *manager) queueTimes(ctx context.Context) (queueTimes, error) {
+	samples, err := m.scrape(ctx)
+	if err != nil {
+		return queueTimes{}, err
+	}
+	name := map[string]string{"name": "sequence"}
+	var q queueTimes
+	q.Waited, _ = sumWhere(samples, "workqueue_queue_duration_seconds_sum", name)
+	q.Waits, _ = sumWhere(samples, "workqueue_queue_duration_seconds_count", name)
+	q.Worked, _ = sumWhere(samples, "workqueue_work_duration_seconds_sum", name)
+	q.Works, _ = sumWhere(samples, "workqueue_work_duration_seconds_count", name)
+	return q, nil
+}
+
+func (q queueTimes) minus(before queueTimes) queueTimes {
+	return queueTimes{Waited: q.Waited - before.Waited, Worked: q.Worked - before.Worked,
+		Waits: q.Waits - before.Waits, Works: q.Works - before.Works}
+}
+
+// meanWait and meanWork are the mean time an item waited in the queue and a reconcile
+// took; 0 when there was none.
+func (q queueTimes) meanWait() time.Duration { return meanSeconds(q.Waited, q.Waits) }
+func (q queueTimes) meanWork() time.Duration { return meanSeconds(q.Worked, q.Works) }
+
+func meanSeconds(sum, n float64) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	return time.Duration(sum / n * float64(time.Second))
+}
+
 // memory is the manager's resident set and Go heap in use.
 type memory struct {
 	RSS, Heap float64 // bytes

@@ -226,6 +226,12 @@ func workloadRows(t *table, name string, sh shape, external bool) {
 	t.row(fmt.Sprintf("%s: creating the commands, s", name), wl(name, func(w workloadResult, _ buildResult) float64 { return w.Creating.Seconds() }), num(1), true)
 	t.text(fmt.Sprintf("%s: sequence duration p50 / p99 / max, first claim or gate → last completion", name), wlText(name, func(w workloadResult) string { return lat(w.Durations) }))
 	t.row(fmt.Sprintf("%s: tail, last command completed → manager quiet, s", name), wl(name, func(w workloadResult, _ buildResult) float64 { return w.Tail.Seconds() }), num(1), true)
+	t.text(fmt.Sprintf("%s: the manager's mean wait in its workqueue / mean reconcile, ms; reconciles per command", name), wlText(name, func(w workloadResult) string {
+		if w.Queue.Works == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%s / %s ms; %.1f", ms(w.Queue.meanWait()), ms(w.Queue.meanWork()), w.Queue.Works/float64(w.Commands))
+	}))
 	t.row(fmt.Sprintf("%s: API server's mean time to serve a write to baton's kinds (every client's), ms", name), wl(name, func(w workloadResult, _ buildResult) float64 {
 		return msOf(w.WriteTime)
 	}), num(1), true)

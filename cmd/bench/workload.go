@@ -35,7 +35,8 @@ type workloadResult struct {
 	ServerWrites float64
 	WriteTime    time.Duration
 	Conflicts    requestCounts
-	Failed       bool // the measure failed: none of it is reported
+	Queue        queueTimes // the manager's workqueue, from controller-runtime's metrics
+	Failed       bool       // the measure failed: none of it is reported
 }
 
 // perCommand divides the writes to resources by the commands run.
@@ -101,6 +102,10 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 		return res, err
 	}
 	b.log.Info("workload", "name", name, "shape", sh.String(), "namespace", ns)
+	queueStart, err := b.mgr.queueTimes(ctx)
+	if err != nil {
+		return res, err
+	}
 	start, cpuStart := time.Now(), readCPU(b.cp.pids)
 	created, err := createAll(ctx, b.cp.client, b.s.Workers, seqs)
 	if err != nil {
@@ -132,6 +137,11 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	res.Tail = time.Since(last)
 	res.SeqBytes, _ = obs.largestSequence()
 	res.CPU = readCPU(b.cp.pids).since(cpuStart)
+	queueEnd, err := b.mgr.queueTimes(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Queue = queueEnd.minus(queueStart)
 	after, err := b.cp.apiMetrics(ctx)
 	if err != nil {
 		return res, err
