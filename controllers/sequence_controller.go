@@ -131,8 +131,8 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 	const watchBrings = time.Second
 	stale := r.written.behind(u, seen(view, seq))
 	staleSequence := seq != nil && slices.Contains(stale, seq.UID)
-	if len(stale) > 0 && !(staleSequence && len(stale) == 1) {
-		return ctrl.Result{RequeueAfter: watchBrings}, nil
+	if len(stale) > 1 || len(stale) == 1 && !staleSequence {
+		return ctrl.Result{RequeueAfter: watchBrings}, nil // a command is behind
 	}
 	if view.stringTTLs > 0 {
 		if err := r.normalizeTTLs(ctx, u, cmds); err != nil {
