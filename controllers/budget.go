@@ -13,10 +13,10 @@ import (
 //     result is the second write.
 //   - An external member costs Ready, the gate-opening metadata patch, and the final phase
 //     once its executor reports.
-//   - A sequence's status (phase, counts, current batch, message) is written
-//     progressInterval after it first differs from what is stored (trailing edge: every
-//     change within that second goes into one write); its final phase, with the report, at
-//     once, carrying anything waiting.
+//   - A sequence's progress (counts, current batch, message) is written progressInterval
+//     after it first differs from what is stored (trailing edge: every change within that
+//     second goes into one write), and so is the Assembling it starts in; a phase change,
+//     and so the final write with the report, at once, carrying any progress waiting.
 //     This process's own claim, which changes nothing the sequence's status shows, queues
 //     it progressInterval later (members.go, indexing).
 //

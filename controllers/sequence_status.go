@@ -66,8 +66,8 @@ func (c *createdSequences) forget(u unit) {
 }
 
 // syncSequence creates the CommandSequence on first sight and writes the planned status
-// when it differs: the final phase (and so the report, once) at once, anything else at
-// most once per progressInterval. It returns when coalesced progress is due, zero for
+// when it differs: a phase change (and so the report, once, at the end) at once, progress
+// at most once per progressInterval. It returns when coalesced progress is due, zero for
 // nothing pending.
 func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *batonv1.CommandSequence, plan engine.Plan, now time.Time) (*batonv1.CommandSequence, time.Time, error) {
 	if seq == nil {
@@ -106,17 +106,16 @@ func isPhaseEvent(e engine.Event, st *batonv1.CommandSequenceStatus) bool {
 		(e.Reason == string(st.Phase) || st.Phase == batonv1.SequenceFailed && e.Reason == st.Reason)
 }
 
-// writeSequenceStatus writes want unless it changes nothing or may wait; it returns when
-// what waits is due.
+// writeSequenceStatus writes want unless it changes nothing or is progress that may wait;
+// it returns when waiting progress is due.
 func (r *SequenceReconciler) writeSequenceStatus(ctx context.Context, u unit, seq *batonv1.CommandSequence, want batonv1.CommandSequenceStatus, now time.Time) (time.Time, error) {
 	want.ObservedGeneration = seq.Generation
 	if equality.Semantic.DeepEqual(seq.Status, want) {
 		return time.Time{}, nil
 	}
-	// Everything but the final write may wait, Running included: what kubectl shows lags
-	// the commands by up to a second, and the first second of a sequence's steps costs one
-	// write, not two.
-	if !want.Phase.Terminal() {
+	// Progress, or the Assembling a new sequence starts in, may wait; a phase change may
+	// not: a sequence that runs shows Running, however soon it ends.
+	if want.Phase == seq.Status.Phase || seq.Status.Phase == "" && want.Phase == batonv1.SequenceAssembling {
 		if due := r.progress.due(u, now); due.After(now) {
 			return due, nil // written with the next write, at most progressInterval late
 		}

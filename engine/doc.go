@@ -90,9 +90,7 @@
 // member in (index, name) order (its error.reason, else its phase). A terminal status is
 // never rewritten. A sequence whose commands all vanished before it finished fails with
 // CommandsDeleted, its report keeping the counters by phase in omitted. The status carries progress "finished/commandCount", counts,
-// currentBatch (the last batch opened), startedAt (the earliest start a member recorded in
-// this run, else the instant of the plan that opens the first gate; kept once set, since
-// the controller may write it a second late), completedAt, failedMember
+// currentBatch (the last batch opened), startedAt (kept once set), completedAt, failedMember
 // (set as soon as a blocking failure is known), the conditions Assembled and Succeeded
 // (Tekton style: Unknown while running), and, once terminal, the report: every member in
 // (index, name) order, JSON payloads inline and others base64, error messages clipped to

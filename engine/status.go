@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -58,7 +57,7 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 		st.CurrentBatch = prev.CurrentBatch
 	}
 	if st.StartedAt == nil && d.started && st.Phase != batonv1.SequenceAssembling {
-		st.StartedAt = d.firstStart()
+		st.StartedAt = d.stamp
 	}
 	if st.Phase.Terminal() {
 		st.CompletedAt = d.stamp
@@ -69,22 +68,6 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 		d.phaseEvent(&st)
 	}
 	return st
-}
-
-// firstStart is when a sequence with no recorded start started: now, or the earliest
-// start one of its members recorded in this run. The controller may write the sequence's
-// status up to a second after its first step was claimed (it coalesces), and the
-// sequence must not say it started after its first step did. A start recorded before the
-// member was created belongs to an earlier run (kubectl baton retry copies it).
-func (d *decision) firstStart() *metav1.Time {
-	first := d.stamp
-	for _, m := range d.snap.Members {
-		at := m.Status.StartedAt
-		if at != nil && at.Before(first) && !at.Time.Before(m.CreationTimestamp.Truncate(time.Second)) {
-			first = at
-		}
-	}
-	return first
 }
 
 // commandsDeleted is the status of an unfinished sequence whose commands all vanished: it
