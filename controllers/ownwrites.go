@@ -38,15 +38,19 @@ func (o *ownWrites) wrote(u unit, obj client.Object) {
 }
 
 // behind lists the objects of unit u of which the view, in which seen finds an object by
-// UID (nil: not in the view), holds a version older than the one written here. Writes the
-// view shows (or something later), and objects it does not hold any more, are forgotten.
-func (o *ownWrites) behind(u unit, seen func(types.UID) client.Object) []types.UID {
+// UID (nil: not in the view; false: the view cannot tell yet), holds a version older than
+// the one written here. Writes the view shows (or something later), and objects it does
+// not hold any more, are forgotten.
+func (o *ownWrites) behind(u unit, seen func(types.UID) (client.Object, bool)) []types.UID {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	written := o.byUnit[u.id()]
 	var stale []types.UID
 	for uid, rv := range written {
-		obj := seen(uid)
+		obj, known := seen(uid)
+		if !known {
+			continue
+		}
 		if obj != nil {
 			if cmp, err := resourceversion.CompareResourceVersion(obj.GetResourceVersion(), rv); err == nil && cmp < 0 {
 				stale = append(stale, uid)
@@ -59,4 +63,11 @@ func (o *ownWrites) behind(u unit, seen func(types.UID) client.Object) []types.U
 		delete(o.byUnit, u.id())
 	}
 	return stale
+}
+
+// forget drops what is remembered of unit u: it has nothing left to be behind on.
+func (o *ownWrites) forget(u unit) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.byUnit, u.id())
 }

@@ -19,14 +19,14 @@ func TestOwnWritesBehind(t *testing.T) {
 	obj := func(uid, rv string) client.Object {
 		return &batonv1.OperatorCommand{ObjectMeta: metav1.ObjectMeta{UID: types.UID(uid), ResourceVersion: rv}}
 	}
-	view := func(objs ...client.Object) func(types.UID) client.Object {
-		return func(uid types.UID) client.Object {
+	view := func(objs ...client.Object) func(types.UID) (client.Object, bool) {
+		return func(uid types.UID) (client.Object, bool) {
 			for _, o := range objs {
 				if o.GetUID() == uid {
-					return o
+					return o, true
 				}
 			}
-			return nil
+			return nil, true
 		}
 	}
 	var o ownWrites
@@ -38,7 +38,7 @@ func TestOwnWritesBehind(t *testing.T) {
 	steps := []struct {
 		what string
 		unit unit
-		view func(types.UID) client.Object
+		view func(types.UID) (client.Object, bool)
 		want []types.UID
 	}{
 		{"b and f older than written, a as written", u, view(obj("a", "100"), obj("b", "98"), obj("f", "7")), []types.UID{"b", "f"}},
@@ -58,5 +58,23 @@ func TestOwnWritesBehind(t *testing.T) {
 	o.wrote(u, obj("e", "not-a-number"))
 	if got := o.behind(u, view(obj("e", "299"))); got != nil {
 		t.Errorf("an object gone from the view, or a version that cannot be compared, is waited for: %v", got)
+	}
+
+	// A view that cannot tell yet (a sequence the cache does not show) keeps the write
+	// waited for, neither stale nor shown.
+	o.wrote(u, obj("s", "400"))
+	cannotTell := func(types.UID) (client.Object, bool) { return nil, false }
+	if got := o.behind(u, cannotTell); got != nil {
+		t.Errorf("a view that cannot tell: behind on %v, want none", got)
+	}
+	if got := o.behind(u, view(obj("s", "399"))); !slices.Equal(got, []types.UID{"s"}) {
+		t.Errorf("once the view shows an older version: behind on %v, want [s]", got)
+	}
+	o.forget(u)
+	if got := o.behind(u, view(obj("s", "399"))); got != nil {
+		t.Errorf("after forget: behind on %v, want none", got)
+	}
+	if !slices.Equal(o.behind(other, view(obj("c", "150"))), []types.UID{"c"}) {
+		t.Error("forgetting a unit forgot another's writes")
 	}
 }

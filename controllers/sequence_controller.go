@@ -117,19 +117,21 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result, error) {
 	view := r.index.members(u)
 	cmds := view.cmds
-	seq, err := r.sequence(ctx, u)
+	seq, cached, err := r.sequence(ctx, u)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	r.forgetGone(u, view)
 	if len(cmds) == 0 && seq == nil {
 		r.active.mark(u, false)
+		r.written.forget(u)
+		r.progress.wrote(u) // nothing waits to be written for a unit that is gone
 		return ctrl.Result{}, nil
 	}
 	// The watch brings this process's last writes and queues the unit again; the requeue
 	// is only a safety net.
 	const watchBrings = time.Second
-	stale := r.written.behind(u, seen(view, seq))
+	stale := r.written.behind(u, seen(view, seq, cached))
 	staleSequence := seq != nil && slices.Contains(stale, seq.UID)
 	if len(stale) > 1 || len(stale) == 1 && !staleSequence {
 		return ctrl.Result{RequeueAfter: watchBrings}, nil // a command is behind
@@ -167,16 +169,18 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 	return ctrl.Result{RequeueAfter: untilEarliest(now, plan.NextWake, retireAt, progressAt)}, nil
 }
 
-// seen finds an object of the unit's view by UID: the sequence or one of its commands.
-func seen(v unitView, seq *batonv1.CommandSequence) func(types.UID) client.Object {
-	return func(uid types.UID) client.Object {
+// seen finds an object of the unit's view by UID: the sequence or one of its commands. A
+// sequence the cache does not show yet (the one this process created, written through)
+// says nothing of what the cache will show first: it is unknown, neither stale nor shown.
+func seen(v unitView, seq *batonv1.CommandSequence, cached bool) func(types.UID) (client.Object, bool) {
+	return func(uid types.UID) (client.Object, bool) {
 		if seq != nil && seq.UID == uid {
-			return seq
+			return seq, cached
 		}
 		if cmd := v.lookup(uid); cmd != nil {
-			return cmd
+			return cmd, true
 		}
-		return nil
+		return nil, true
 	}
 }
 

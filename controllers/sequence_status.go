@@ -19,21 +19,22 @@ import (
 // sequence fetches the unit's CommandSequence from the cache; nil when there is none (or
 // the unit is a standalone command, which has none). One this process created that the
 // cache does not show yet is taken as created: creating it again would fail and put the
-// sequence off by a retry, as it did for one sequence in twenty under a burst.
-func (r *SequenceReconciler) sequence(ctx context.Context, u unit) (*batonv1.CommandSequence, error) {
+// sequence off by a retry, as it did for one sequence in twenty under a burst. cached
+// says whether the cache showed it (false for none, or the one taken as created).
+func (r *SequenceReconciler) sequence(ctx context.Context, u unit) (seq *batonv1.CommandSequence, cached bool, err error) {
 	if u.standalone {
-		return nil, nil
+		return nil, false, nil
 	}
-	seq := &batonv1.CommandSequence{}
-	err := r.client.Get(ctx, client.ObjectKey{Namespace: u.namespace, Name: batonv1.SequenceName(u.key)}, seq)
+	seq = &batonv1.CommandSequence{}
+	err = r.client.Get(ctx, client.ObjectKey{Namespace: u.namespace, Name: batonv1.SequenceName(u.key)}, seq)
 	switch {
 	case err == nil:
 		r.created.forget(u)
-		return seq, nil
+		return seq, true, nil
 	case apierrors.IsNotFound(err):
-		return r.created.get(u), nil
+		return r.created.get(u), false, nil
 	}
-	return nil, fmt.Errorf("reading the sequence %s: %w", u.key, err)
+	return nil, false, fmt.Errorf("reading the sequence %s: %w", u.key, err)
 }
 
 // createdSequences are the CommandSequences this process created that its cache may not
