@@ -165,13 +165,6 @@ func (q queueTimes) minus(before queueTimes) queueTimes {
 func (q queueTimes) meanWait() time.Duration { return meanSeconds(q.Waited, q.Waits) }
 func (q queueTimes) meanWork() time.Duration { return meanSeconds(q.Worked, q.Works) }
 
-func meanSeconds(sum, n float64) time.Duration {
-	if n <= 0 {
-		return 0
-	}
-	return time.Duration(sum / n * float64(time.Second))
-}
-
 // memory is the manager's resident set and Go heap in use.
 type memory struct {
 	RSS, Heap float64 // bytes

@@ -117,18 +117,21 @@ func parseLabels(in string, into map[string]string) (int, bool) {
 func sumWhere(samples []sample, name string, match map[string]string) (float64, bool) {
 	var total float64
 	found := false
-next:
 	for _, s := range samples {
-		if s.name != name {
-			continue
+		if s.name == name && s.has(match) {
+			total += s.value
+			found = true
 		}
-		for k, v := range match {
-			if s.labels[k] != v {
-				continue next
-			}
-		}
-		total += s.value
-		found = true
 	}
 	return total, found
+}
+
+// has reports whether the sample's labels include every pair in match.
+func (s sample) has(match map[string]string) bool {
+	for k, v := range match {
+		if s.labels[k] != v {
+			return false
+		}
+	}
+	return true
 }

@@ -38,15 +38,9 @@ func requestsFrom(samples []sample) requestCounts {
 // resource, subresource and verb.
 func countsFrom(samples []sample, name string, match map[string]string) requestCounts {
 	out := requestCounts{}
-next:
 	for _, s := range samples {
-		if s.name != name || s.labels["resource"] == "" {
+		if s.name != name || s.labels["resource"] == "" || !s.has(match) {
 			continue
-		}
-		for k, v := range match {
-			if s.labels[k] != v {
-				continue next
-			}
 		}
 		k := reqKey{Resource: s.labels["resource"], Subresource: s.labels["subresource"], Verb: verbName(s.labels["verb"])}
 		out[k] += s.value
@@ -89,11 +83,7 @@ func (after apiMetrics) minus(before apiMetrics) (apiMetrics, error) {
 // meanWriteLatency is the mean time the API server took to serve a write to resources,
 // every client's; 0 when there was none.
 func (m apiMetrics) meanWriteLatency(resources ...string) time.Duration {
-	n := m.served.writes(resources...)
-	if n == 0 {
-		return 0
-	}
-	return time.Duration(m.seconds.writes(resources...) / n * float64(time.Second))
+	return meanSeconds(m.seconds.writes(resources...), m.served.writes(resources...))
 }
 
 // minus is after − before; counters only grow, so a negative difference means the API

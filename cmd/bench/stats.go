@@ -30,3 +30,11 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	rank = min(max(rank, 1), len(sorted))
 	return sorted[rank-1]
 }
+
+// meanSeconds is the mean of n durations that add up to sum seconds; 0 when n is 0.
+func meanSeconds(sum, n float64) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	return time.Duration(sum / n * float64(time.Second))
+}
