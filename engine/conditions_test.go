@@ -205,3 +205,60 @@ func TestEnvFor(t *testing.T) {
 		t.Errorf("MemberPlan.Env of a handler that ignores steps (-want +got):\n%s", diff)
 	}
 }
+
+// TestStepNames: `steps[...]` finds a member by its step name (kubescape.io/step), else by
+// its metadata.name, in conditions and in the Env a handler (the expr step) gets, so a
+// retried sequence whose commands are renamed keeps the names its expressions use.
+func TestStepNames(t *testing.T) {
+	s := snap(
+		MakeMember("fetch-retry-1").Seq(0, 3).Ann(batonv1.AnnotationStep, "fetch").Succeeded(`{"count": 3}`),
+		MakeMember("raw").Seq(1, 3).Succeeded("not json"),
+		MakeMember("report-retry-1").Seq(2, 3).Ann(batonv1.AnnotationStep, "report").Phase(batonv1.CommandPending).
+			When(`steps.fetch.payload.count == 3 && steps["fetch"].name == "fetch" && steps["0"].name == "fetch" && `+
+				`batches[0][0].name == "fetch" && steps.raw.phase == "Succeeded" && !("fetch-retry-1" in steps)`),
+	)
+	fetch := StepView{Name: "fetch", Index: 0, Phase: "Succeeded", Payload: map[string]any{"count": 3.0}}
+	raw := StepView{Name: "raw", Index: 1, Phase: "Succeeded", Payload: "not json"}
+	want := Env{
+		Steps:    map[string]StepView{"fetch": fetch, "raw": raw, "0": fetch, "1": raw},
+		Batches:  map[int][]StepView{0: {fetch}, 1: {raw}},
+		Sequence: SequenceView{Key: "seq", Namespace: "ns", Count: 3},
+	}
+	if diff := cmp.Diff(want, EnvFor(s, "report-retry-1")); diff != "" {
+		t.Errorf("EnvFor (-want +got):\n%s", diff)
+	}
+	var plan *MemberPlan
+	p := Decide(s, Options{}, at(time.Minute))
+	for i := range p.Members {
+		if p.Members[i].Name == "report-retry-1" {
+			plan = &p.Members[i]
+		}
+	}
+	if plan == nil || plan.Action != ActionRun {
+		t.Fatalf("report-retry-1: plan %+v, want it run (its condition holds); sequence: %s", plan, p.Status.Message)
+	}
+	if diff := cmp.Diff(want, *plan.Env); diff != "" {
+		t.Errorf("MemberPlan.Env (-want +got):\n%s", diff)
+	}
+}
+
+func TestStepName(t *testing.T) {
+	cases := map[string]struct {
+		annotations map[string]string
+		want        string
+	}{
+		"the annotation":            {map[string]string{batonv1.AnnotationStep: "fetch"}, "fetch"},
+		"no annotation: the name":   {nil, "fetch-retry-1"},
+		"an empty one: the name":    {map[string]string{batonv1.AnnotationStep: ""}, "fetch-retry-1"},
+		"other annotations ignored": {map[string]string{batonv1.AnnotationWhen: "true"}, "fetch-retry-1"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			m := MakeMember("fetch-retry-1").Obj()
+			m.Annotations = tc.annotations
+			if got := StepName(m); got != tc.want {
+				t.Errorf("StepName = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -11,6 +11,8 @@ import (
 // StepView is an earlier member as a condition (kubescape.io/when), the expr step and a
 // handler see it.
 type StepView struct {
+	// Name is the member's step name (StepName): its kubescape.io/step annotation, else its
+	// metadata.name.
 	Name   string `expr:"name"`
 	Index  int    `expr:"index"`
 	Phase  string `expr:"phase"`
@@ -27,9 +29,10 @@ type SequenceView struct {
 	Count     int    `expr:"count"`
 }
 
-// Env is what an expression is evaluated over: `steps` by member name and by index
-// (`steps["fetch"]`, `steps["0"]`; an index shared by several members maps to the first
-// by name, and `batches[0]` lists them all), `args` of the member, and `sequence`.
+// Env is what an expression is evaluated over: `steps` by step name (StepName: the
+// kubescape.io/step annotation, else metadata.name) and by index (`steps["fetch"]`,
+// `steps["0"]`; an index shared by several members maps to the first in report order, and
+// `batches[0]` lists them all), `args` of the member, and `sequence`.
 type Env struct {
 	Steps    map[string]StepView `expr:"steps"`
 	Batches  map[int][]StepView  `expr:"batches"`
@@ -111,7 +114,7 @@ func (e *Env) addBatch(index int, views []StepView) {
 }
 
 func stepView(m *Member, st *batonv1.OperatorCommandStatus, phase batonv1.CommandPhase) StepView {
-	v := StepView{Name: m.Name, Phase: string(phase), Payload: decodePayload(st.Payload)}
+	v := StepView{Name: StepName(m), Phase: string(phase), Payload: decodePayload(st.Payload)}
 	if m.Index != nil {
 		v.Index = *m.Index
 	}
@@ -142,4 +145,13 @@ func expectedCount(members []*Member) int {
 		}
 	}
 	return len(members)
+}
+
+// StepName is the name `steps[...]` finds m by: its kubescape.io/step annotation when set
+// (not empty), else its metadata.name.
+func StepName(m *Member) string {
+	if name := m.Annotations[batonv1.AnnotationStep]; name != "" {
+		return name
+	}
+	return m.Name
 }

@@ -11,9 +11,11 @@ import (
 
 // Expr is the expr step: it evaluates an expr-lang expression and makes its value the
 // payload. The expression sees what a kubescape.io/when condition sees, with the same
-// limits (engine.Evaluate): `steps` (earlier members by name and by index, each with name,
-// index, phase, reason, error and payload), `batches` (earlier batches by index), `args`
-// (this command's args) and `sequence` (key, namespace, count).
+// limits (engine.Evaluate): `steps` (earlier members by step name and by index, each with
+// name, index, phase, reason, error and payload), `batches` (earlier batches by index),
+// `args` (this command's args) and `sequence` (key, namespace, count). A step name is the
+// member's kubescape.io/step annotation, else its metadata.name (engine.StepName), so an
+// expression keeps working in a retried sequence whose commands are renamed.
 //
 // Args: expression (required), for example
 // `steps.fetch.payload.statusCode == 200 ? "up" : "down"` or

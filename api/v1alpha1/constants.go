@@ -18,6 +18,12 @@ const (
 	// AnnotationGateLabels holds, as a JSON object, the routing labels baton adds when the
 	// gate opens, for executors that select on labels they cannot change.
 	AnnotationGateLabels = "kubescape.io/gate-labels"
+	// AnnotationStep holds a member's step name: the name `steps[...]` finds it by in
+	// kubescape.io/when conditions and expr expressions. Without it the step name is the
+	// command's metadata.name. `kubectl baton submit`, sequence.Build and `kubectl baton
+	// retry` always set it, so a retried sequence, whose commands are renamed, keeps the
+	// names its expressions use.
+	AnnotationStep = "kubescape.io/step"
 	// AnnotationRetryOf, on a member of a sequence made by `kubectl baton retry`, names the
 	// sequence it retries.
 	AnnotationRetryOf = "kubescape.io/retry-of"
