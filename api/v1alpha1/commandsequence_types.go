@@ -33,28 +33,37 @@ type CommandSequenceSpec struct {
 // CommandSequenceStatus is rebuilt from the members on every reconcile. While the sequence
 // runs it stays small (counters); the report is written once, when it ends.
 type CommandSequenceStatus struct {
+	// Phase is Assembling (waiting for all commandCount members), Running, Succeeded or
+	// Failed.
 	// +optional
 	Phase SequencePhase `json:"phase,omitempty"`
 	// Reason is a DESIGN.md reason when the sequence failed (Expired, Incomplete, ...).
 	// +optional
 	Reason string `json:"reason,omitempty"`
+	// Message explains the phase in words: the summary of a finished sequence ("5/5
+	// succeeded in 12s") or what failed it.
 	// +optional
 	Message string `json:"message,omitempty"`
-	// Progress is "finished members/commandCount".
+	// Progress is "finished members/commandCount". It is written at most once a second
+	// while the sequence runs, and always in the final write.
 	// +optional
 	Progress string `json:"progress,omitempty"`
+	// Counts counts the members by outcome.
 	// +optional
 	Counts SequenceCounts `json:"counts,omitempty"`
 	// CurrentBatch is the commandIndex of the batch whose gate is open.
 	// +optional
 	CurrentBatch *int `json:"currentBatch,omitempty"`
+	// StartedAt is when the first batch's gate opened.
 	// +optional
 	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// CompletedAt is when the sequence reached Succeeded or Failed.
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
 	// FailedMember names the first member whose failure stopped the sequence.
 	// +optional
 	FailedMember string `json:"failedMember,omitempty"`
+	// Conditions are the standard Kubernetes conditions of the sequence.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -62,26 +71,34 @@ type CommandSequenceStatus struct {
 	// Report is every member in order with its outcome, written once the sequence ends.
 	// +optional
 	Report *SequenceReport `json:"report,omitempty"`
+	// ObservedGeneration is the metadata.generation this status was computed from.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 }
 
 // SequenceCounts counts members by outcome.
 type SequenceCounts struct {
+	// Total is the number of members present.
 	// +optional
 	Total int32 `json:"total,omitempty"`
+	// Succeeded counts members that ended Succeeded.
 	// +optional
 	Succeeded int32 `json:"succeeded,omitempty"`
+	// Failed counts members that ended Failed.
 	// +optional
 	Failed int32 `json:"failed,omitempty"`
+	// Expired counts members that outlived their TTL.
 	// +optional
 	Expired int32 `json:"expired,omitempty"`
+	// Skipped counts members that did not run: a predecessor failed, their condition was
+	// false, or the sequence was cancelled.
 	// +optional
 	Skipped int32 `json:"skipped,omitempty"`
 }
 
 // SequenceReport aggregates the members' outcomes and payloads.
 type SequenceReport struct {
+	// Members holds one line per member, ordered by commandIndex, then by name.
 	Members []ReportMember `json:"members"`
 	// Complete is false when members were dropped to keep the report under
 	// --report-max-bytes; `kubectl baton report` then rebuilds the full one from the
@@ -98,37 +115,49 @@ type SequenceReport struct {
 
 // ReportMember is one member's line in the report.
 type ReportMember struct {
+	// Name is the member's metadata.name.
 	Name string `json:"name"`
+	// Index is the member's spec.commandIndex: its batch.
 	// +optional
 	Index *int `json:"index,omitempty"`
+	// CommandType is the member's spec.commandType.
 	// +optional
 	CommandType string `json:"commandType,omitempty"`
+	// Phase is the member's final phase: Succeeded, Failed, Expired or Skipped.
 	// +optional
 	Phase CommandPhase `json:"phase,omitempty"`
+	// Reason is why it did not succeed (HandlerFailed, Expired, PredecessorFailed,
+	// ConditionFalse, Cancelled, ...), the same as its status.error.reason.
 	// +optional
 	Reason string `json:"reason,omitempty"`
+	// Attempts is how many times an in-process handler ran it; 0 for external steps.
 	// +optional
 	Attempts int32 `json:"attempts,omitempty"`
+	// Executer is who ran it: a baton pod's name, or the external executor's name.
 	// +optional
 	Executer string `json:"executer,omitempty"`
+	// StartedAt is when it started (RFC 3339, one-second precision).
 	// +optional
 	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// CompletedAt is when it completed (RFC 3339, one-second precision).
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
 	// Duration is completedAt - startedAt, as a Go duration string.
 	// +optional
 	Duration string `json:"duration,omitempty"`
+	// Error is the member's status.error; its message is clipped to 256 bytes.
 	// +optional
 	Error *OperatorCommandStatusError `json:"error,omitempty"`
-	// Payload is the member's payload when it is valid JSON.
+	// Payload is the member's payload when it is valid JSON, inline as JSON.
 	// +optional
 	Payload *apiextensionsv1.JSON `json:"payload,omitempty"`
-	// PayloadBase64 is the member's payload when it is not JSON.
+	// PayloadBase64 is the member's payload, base64-encoded, when it is not JSON.
 	// +optional
 	PayloadBase64 []byte `json:"payloadBase64,omitempty"`
-	// PayloadSize and PayloadSHA256 stand in for a payload elided to respect the cap.
+	// PayloadSize is the size in bytes of a payload elided to respect the cap.
 	// +optional
 	PayloadSize int64 `json:"payloadSize,omitempty"`
+	// PayloadSHA256 is the hex sha256 of a payload elided to respect the cap.
 	// +optional
 	PayloadSHA256 string `json:"payloadSHA256,omitempty"`
 }
