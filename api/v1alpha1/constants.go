@@ -119,4 +119,10 @@ const (
 	ReasonCancelled = "Cancelled"
 	// ReasonCommandsDeleted: an unfinished sequence lost all its commands.
 	ReasonCommandsDeleted = "CommandsDeleted"
+	// ReasonResultRejected: the API server refused a step's result for good (400, 403, 413,
+	// 422, or etcd's "request is too large"); written without the payload.
+	ReasonResultRejected = "ResultRejected"
+	// ReasonUnknownVersion: a Warning event on a command whose type has in-process
+	// handlers, but not at its commandVersion; it is left to an external executor.
+	ReasonUnknownVersion = "UnknownVersion"
 )
