@@ -83,6 +83,19 @@ test-image: image ## Run the image's manager, hardened as config/manager says, a
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" IMAGE=$(IMAGE) CONTAINERS_CONF=$(PODMAN_CONF) \
 	  go test -tags image ./test/deploy/ -run '^TestImage$$' -count=1 -v -timeout 10m
 
+# Where a release publishes an archive (hack/dist -uri): a template over .Version, .Archive, .OS, .Arch.
+DIST_URI ?= https://github.com/batonhq/baton/releases/download/{{.Version}}/{{.Archive}}
+
+.PHONY: dist
+dist: ## Build kubectl-baton archives for linux, darwin and windows on amd64 and arm64 into dist/, their sha256 and the krew manifest dist/baton.yaml (DIST_URI).
+	go run ./hack/dist -version "$(VERSION)" -ldflags "$(LDFLAGS)" -uri '$(DIST_URI)' -o dist
+
+.PHONY: test-dist
+test-dist: dist ## Validate dist/baton.yaml with krew's validator, install every archive offline with krew and run `kubectl baton` through kubectl's plugin discovery.
+	go vet -tags dist ./test/dist/
+	KREW_BIN="$$(hack/krew.sh | tail -n 1)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" DIST_DIR="$(CURDIR)/dist" VERSION="$(VERSION)" \
+	  go test -tags dist ./test/dist/ -count=1 -v -timeout 10m
+
 # Each fuzz target runs FUZZTIME; `go test -fuzz` takes one target of one package at a time.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := ./api/v1alpha1/fuzz:FuzzDurationUnmarshalJSON ./api/v1alpha1/fuzz:FuzzOperatorCommandArgs \
