@@ -184,6 +184,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 		return err
 	}
 	cfg = clientConfig(cfg, opts)
+	cfg.Wrap(controllers.CountWrites) // baton_api_writes_total: the manager's writes by resource
 	mgrOpts := ctrl.Options{
 		Scheme: scheme,
 		Cache: cache.Options{
