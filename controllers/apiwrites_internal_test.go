@@ -62,7 +62,7 @@ func TestWriteLabels(t *testing.T) {
 			method: http.MethodPost, path: "/version",
 			resource: "other", verb: "create",
 		},
-		"a read": {method: http.MethodGet, path: "/api/v1/namespaces/ns/events"},
+		"a read":  {method: http.MethodGet, path: "/api/v1/namespaces/ns/events"},
 		"a watch": {method: http.MethodGet, path: "/apis/kubescape.io/v1alpha1/operatorcommands"},
 	}
 	for name, tc := range cases {
