@@ -19,6 +19,7 @@ import (
 //	  type: StartCVEScan        # spec.commandType
 //	  executor: operator        # hold kubescape.io/app-name=<executor> until the gate opens
 //	  args: {}                  # spec.args
+//	  body: {commandName: scan} # spec.body: a string as its bytes, anything else as its JSON
 //	  batch: 0                  # commandIndex; default: the step's position
 //	  when: 'true'              # kubescape.io/when
 //	  retries: 0                # kubescape.io/retries
@@ -44,6 +45,10 @@ type Step struct {
 	Executor string `json:"executor,omitempty"`
 	// Args is spec.args.
 	Args map[string]any `json:"args,omitempty"`
+	// Body is spec.body: a string (or []byte) is sent as its bytes, anything else (a map,
+	// a list, a number, a bool) as its JSON. The Kubescape operator's OperatorAPI command
+	// reads its whole request from the body.
+	Body any `json:"body,omitempty"`
 	// Batch is spec.commandIndex; default: the step's position in Steps.
 	Batch *int `json:"batch,omitempty"`
 	// When is the kubescape.io/when condition.
@@ -89,11 +94,17 @@ func (d *Duration) UnmarshalJSON(data []byte) error {
 }
 
 // Parse reads a submit file (YAML or JSON). Unknown fields are an error, so a typo in a
-// step does not silently drop what it meant to set.
+// step does not silently drop what it meant to set. Numbers in args and body keep every
+// digit (json.Number): a 64-bit ID is not rounded through a float.
 func Parse(data []byte) (*File, error) {
 	var f File
-	if err := yaml.UnmarshalStrict(data, &f); err != nil {
+	if err := yaml.UnmarshalStrict(data, &f, useNumber); err != nil {
 		return nil, fmt.Errorf("reading the sequence: %w", err)
 	}
 	return &f, nil
+}
+
+func useNumber(d *json.Decoder) *json.Decoder {
+	d.UseNumber()
+	return d
 }

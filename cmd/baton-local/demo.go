@@ -45,7 +45,10 @@ func newDemo(ctx context.Context, cluster *localcluster.Cluster, out io.Writer) 
 	op := &operatorsim.Operator{
 		Client:    c,
 		Namespace: namespace,
-		Log:       ctrl.Log.WithName("operator-sim"),
+		// The examples' external step is a StartCVEScan: the operator's vulnerability
+		// component runs it. No cooldown: the real operator's 5 s would only slow the demo.
+		Vulnerability: true,
+		Log:           ctrl.Log.WithName("operator-sim"),
 		Done: func(cmd *batonv1.OperatorCommand) {
 			d.printf("  operator (simulated): saw %s ADDED when its gate opened, ran %s, reported completion\n",
 				cmd.Name, cmd.Spec.CommandType)

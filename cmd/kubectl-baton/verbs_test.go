@@ -30,7 +30,7 @@ var _ = Describe("submit --executor operator", func() {
 		var events []seen
 		ctx, stop := context.WithCancel(suiteCtx)
 		done := make(chan struct{})
-		op := &operatorsim.Operator{Client: k8s, Namespace: ns, Seen: func(t watch.EventType, cmd *batonv1.OperatorCommand) {
+		op := &operatorsim.Operator{Client: k8s, Namespace: ns, Vulnerability: true, Seen: func(t watch.EventType, cmd *batonv1.OperatorCommand) {
 			prepare := &batonv1.OperatorCommand{}
 			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ext-prepare"}, prepare)).To(Succeed())
 			mu.Lock()
@@ -110,7 +110,10 @@ steps:
 		Expect(string(copied.Status.Payload)).To(Equal(`{"image":"nginx:1.27"}`))
 		rerun := &batonv1.OperatorCommand{}
 		Expect(k8s.Get(suiteCtx, client.ObjectKey{Namespace: ns, Name: "rt-scan-retry-1"}, rerun)).To(Succeed())
-		Expect(rerun.Annotations).To(HaveKeyWithValue(batonv1.AnnotationWhen, `steps["rt-fetch-retry-1"].payload.image == "nginx:1.27"`))
+		Expect(rerun.Annotations).To(HaveKeyWithValue(batonv1.AnnotationWhen, `steps["rt-fetch"].payload.image == "nginx:1.27"`),
+			"conditions are not rewritten")
+		Expect(rerun.Annotations).To(HaveKeyWithValue(batonv1.AnnotationStep, "rt-scan"))
+		Expect(copied.Annotations).To(HaveKeyWithValue(batonv1.AnnotationStep, "rt-fetch"))
 
 		r = kubectlBaton("retry", "rt-retry-1", "-n", ns)
 		Expect(r.code).To(Equal(1))
