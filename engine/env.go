@@ -149,9 +149,4 @@ func expectedCount(members []*Member) int {
 
 // StepName is the name `steps[...]` finds m by: its kubescape.io/step annotation when set
 // (not empty), else its metadata.name.
-func StepName(m *Member) string {
-	if name := m.Annotations[batonv1.AnnotationStep]; name != "" {
-		return name
-	}
-	return m.Name
-}
+func StepName(m *Member) string { return batonv1.StepName(m.Name, m.Annotations) }

@@ -43,10 +43,10 @@ steps:
 	// Output:
 	// scan index=0 count=2 guid=scan-and-report ttl=10m0s
 	//   labels: map[kubescape.io/sequence:scan-and-report]
-	//   annotations: map[kubescape.io/gate-labels:{"kubescape.io/app-name":"operator"}]
+	//   annotations: map[kubescape.io/gate-labels:{"kubescape.io/app-name":"operator"} kubescape.io/step:scan]
 	// report index=1 count=2 guid=scan-and-report ttl=1m0s
 	//   labels: map[kubescape.io/sequence:scan-and-report]
-	//   annotations: map[kubescape.io/retries:2 kubescape.io/when:steps["scan"].phase == "Succeeded"]
+	//   annotations: map[kubescape.io/retries:2 kubescape.io/step:report kubescape.io/when:steps["scan"].phase == "Succeeded"]
 }
 
 // Steps with the same batch run together; a sequence without a name gets a generated key
@@ -73,6 +73,7 @@ func ExampleBuild_batches() {
 	// metadata:
 	//   annotations:
 	//     kubescape.io/continue-on-failure: "true"
+	//     kubescape.io/step: nightly-2
 	//   labels:
 	//     kubescape.io/sequence: nightly
 	//   name: nightly-2

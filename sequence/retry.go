@@ -34,8 +34,10 @@ var retrySuffix = regexp.MustCompile(`-retry-[0-9]+$`)
 // SEQ-retry-N holding the blocking member (the first in batch order that neither succeeded,
 // nor was skipped by its condition, nor may fail) and every later one, fresh, plus the
 // earlier members copied in with their status copied whole, so conditions see their
-// results and nothing that succeeded runs again. Every member carries
-// kubescape.io/retry-of: SEQ. The copies and their completed status are written before the
+// results and nothing that succeeded runs again. Every member is named <name>-retry-N and
+// carries kubescape.io/retry-of: SEQ and kubescape.io/step: its step name in SEQ (its
+// annotation there, else its name), so conditions and expressions find earlier steps under
+// the names they were written with; they are not rewritten. The copies and their completed status are written before the
 // other members, so the new sequence assembles only once they read as done. Copies carry
 // no routing label and no kubescape.io/gate-labels; a rerun member is held for its
 // executor as the original was (its routing labels moved back into gate-labels).
@@ -66,13 +68,9 @@ func Retry(ctx context.Context, c client.Client, namespace, name string) (*Retry
 	if len(rerun) == 0 {
 		return nil, fmt.Errorf("sequence %s/%s has no failed member to retry", namespace, seq.Name)
 	}
-	renamed := map[string]string{}
-	for _, m := range members {
-		renamed[m.Name] = retryName(m.Name, n)
-	}
 	res := &RetryResult{Key: key}
 	for _, m := range copies {
-		cmd := retryCommand(&m, key, seq.Spec.Key, renamed, true)
+		cmd := retryCommand(&m, n, key, seq.Spec.Key, true)
 		if err := c.Create(ctx, cmd); err != nil {
 			return res, fmt.Errorf("creating copy %s: %w", cmd.Name, err)
 		}
@@ -84,7 +82,7 @@ func Retry(ctx context.Context, c client.Client, namespace, name string) (*Retry
 		res.Copied = append(res.Copied, cmd.Name)
 	}
 	for _, m := range rerun {
-		cmd := retryCommand(&m, key, seq.Spec.Key, renamed, false)
+		cmd := retryCommand(&m, n, key, seq.Spec.Key, false)
 		if err := c.Create(ctx, cmd); err != nil {
 			return res, fmt.Errorf("creating %s: %w", cmd.Name, err)
 		}
@@ -208,7 +206,7 @@ func retryName(name string, n int) string {
 
 // retryCommand is the new member made from m: same spec (GUID and key replaced), labels and
 // annotations but for the gate, the routing labels and the retry bookkeeping.
-func retryCommand(m *batonv1.OperatorCommand, key, original string, renamed map[string]string, copied bool) *batonv1.OperatorCommand {
+func retryCommand(m *batonv1.OperatorCommand, n int, key, original string, copied bool) *batonv1.OperatorCommand {
 	labels := maps.Clone(m.Labels)
 	if labels == nil {
 		labels = map[string]string{}
@@ -228,42 +226,20 @@ func retryCommand(m *batonv1.OperatorCommand, key, original string, renamed map[
 	labels[batonv1.LabelSequence] = key
 	delete(annotations, "kubectl.kubernetes.io/last-applied-configuration")
 	annotations[batonv1.AnnotationRetryOf] = original
+	// The step keeps its name: conditions and expressions find it by that, not by the
+	// object's new name.
+	annotations[batonv1.AnnotationStep] = batonv1.StepName(m.Name, m.Annotations)
 	if copied {
 		delete(annotations, batonv1.AnnotationGateLabels)
-	} else {
-		if _, ok := annotations[batonv1.AnnotationGateLabels]; !ok && len(held) > 0 {
-			data, _ := json.Marshal(held)
-			annotations[batonv1.AnnotationGateLabels] = string(data)
-		}
-		if when, ok := annotations[batonv1.AnnotationWhen]; ok {
-			annotations[batonv1.AnnotationWhen] = renameSteps(when, renamed)
-		}
+	} else if _, ok := annotations[batonv1.AnnotationGateLabels]; !ok && len(held) > 0 {
+		data, _ := json.Marshal(held)
+		annotations[batonv1.AnnotationGateLabels] = string(data)
 	}
 	cmd := &batonv1.OperatorCommand{}
-	cmd.Name = renamed[m.Name]
+	cmd.Name = retryName(m.Name, n)
 	cmd.Namespace = m.Namespace
 	cmd.Labels, cmd.Annotations = labels, annotations
 	cmd.Spec = *m.Spec.DeepCopy()
 	cmd.Spec.GUID = key
 	return cmd
-}
-
-// stepRef is a reference to a step by a quoted name: steps["scan"] or steps['scan'].
-var stepRef = regexp.MustCompile(`steps\[\s*("[^"]*"|'[^']*')\s*\]`)
-
-// renameSteps rewrites references to the original members by name in a condition
-// (steps["scan"], steps['scan']) to their names in the retry. Other string literals, and
-// references by index (steps["0"]), are left as they are.
-func renameSteps(expr string, renamed map[string]string) string {
-	return stepRef.ReplaceAllStringFunc(expr, func(ref string) string {
-		m := stepRef.FindStringSubmatch(ref)
-		quoted := m[1]
-		name := quoted[1 : len(quoted)-1]
-		to, ok := renamed[name]
-		if !ok {
-			return ref
-		}
-		q := quoted[:1]
-		return "steps[" + q + to + q + "]"
-	})
 }

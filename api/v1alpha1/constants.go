@@ -39,6 +39,16 @@ const (
 	LabelNodeName = "kubescape.io/node-name"
 )
 
+// StepName is the step name of a command with this metadata.name and these annotations:
+// its AnnotationStep when set (not empty), else its name. Conditions and expressions find
+// earlier steps by it (`steps["scan"]`).
+func StepName(name string, annotations map[string]string) string {
+	if step := annotations[AnnotationStep]; step != "" {
+		return step
+	}
+	return name
+}
+
 // RoutingLabels are the labels existing executors select on. A held member must not carry
 // them before its gate opens.
 var RoutingLabels = []string{LabelAppName, LabelNodeName}

@@ -18,10 +18,11 @@ func newRetryCommand(o *options) *cobra.Command {
 		Long: `Make a new sequence SEQ-retry-N from a Failed one: the failed member and every later one
 run again; the earlier members (and the succeeded members of the failed batch) are copied
 in with their status copied whole, so conditions see their results and nothing that
-succeeded runs again. Every member is named <name>-retry-N and carries the annotation
-kubescape.io/retry-of: SEQ; quoted member names in kubescape.io/when conditions are
-rewritten to the new names. The copies, with their completed status, are written before
-the other members, so the new sequence assembles only once they read as done.`,
+succeeded runs again. Every member is named <name>-retry-N and carries the annotations
+kubescape.io/retry-of: SEQ and kubescape.io/step (its step name in SEQ), so conditions and
+expr expressions find earlier steps under the names they were written with. The copies,
+with their completed status, are written before the other members, so the new sequence
+assembles only once they read as done.`,
 	}, nil, func(cmd *cobra.Command, args []string, c client.WithWatch, ns string) error {
 		res, err := sequence.Retry(cmd.Context(), c, ns, args[0])
 		if err != nil {

@@ -69,6 +69,8 @@ var _ = BeforeSuite(func() {
 type testHandlers struct {
 	mu   sync.Mutex
 	runs map[string]int // command name -> runs of "count"
+	// once counts the runs of "flaky-once" by its args.key: it fails the first.
+	once map[string]int
 	// failing makes "flaky" fail while true.
 	failing atomic.Bool
 	// blocked receives the name of each "block" command once it runs; cancelled its name
@@ -77,7 +79,7 @@ type testHandlers struct {
 }
 
 func newTestHandlers() *testHandlers {
-	return &testHandlers{runs: map[string]int{}, blocked: make(chan string, 8), cancelled: make(chan string, 8)}
+	return &testHandlers{runs: map[string]int{}, once: map[string]int{}, blocked: make(chan string, 8), cancelled: make(chan string, 8)}
 }
 
 func (h *testHandlers) register(r *steps.Registry) {
@@ -94,12 +96,31 @@ func (h *testHandlers) register(r *steps.Registry) {
 		}
 		return map[string]any{"ok": true}, nil
 	}))
+	// flaky-once fails its first run for its args.key and succeeds from the second on,
+	// whatever the command is named (a retry renames it).
+	r.MustRegister("flaky-once", "", steps.HandlerFunc(func(_ context.Context, req steps.Request) (any, error) {
+		key, _ := req.Args()["key"].(string)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.once[key]++
+		if h.once[key] == 1 {
+			return nil, errors.New("failing the first run, as flaky-once does")
+		}
+		return map[string]any{"run": h.once[key]}, nil
+	}))
 	r.MustRegister("block", "", steps.HandlerFunc(func(ctx context.Context, req steps.Request) (any, error) {
 		h.blocked <- req.Command.Name
 		<-ctx.Done()
 		h.cancelled <- req.Command.Name
 		return nil, ctx.Err()
 	}))
+}
+
+// onceRuns is how many times "flaky-once" ran for key.
+func (h *testHandlers) onceRuns(key string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.once[key]
 }
 
 func (h *testHandlers) runsOf(name string) int {
