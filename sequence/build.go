@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -29,7 +30,8 @@ type Options struct {
 
 // Build returns the commands of the sequence in step order: one GUID and one
 // kubescape.io/sequence label (the key), commandIndex (the step's batch) and commandCount
-// (the number of steps), TTL in int64 nanoseconds, and the annotations kubescape.io/step
+// (the number of steps), TTL in int64 nanoseconds, spec.body from the step's body (a
+// string as its bytes, anything else as its JSON), and the annotations kubescape.io/step
 // (the step's name, which `steps[...]` finds it by, whatever its object is named later, as
 // in a retry), kubescape.io/when, kubescape.io/retries, kubescape.io/continue-on-failure
 // and, for a step with an executor, kubescape.io/gate-labels holding
@@ -116,6 +118,10 @@ func buildStep(key string, position, count int, step Step, defaultTTL Duration, 
 		}
 		annotations[batonv1.AnnotationGateLabels] = held
 	}
+	body, err := encodeBody(step.Body)
+	if err != nil {
+		return upstream.OperatorCommand{}, err
+	}
 	return upstream.OperatorCommand{
 		TypeMeta: metav1.TypeMeta{APIVersion: batonv1.GroupVersion.String(), Kind: "OperatorCommand"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -129,10 +135,31 @@ func buildStep(key string, position, count int, step Step, defaultTTL Duration, 
 			CommandType:  step.Type,
 			TTL:          time.Duration(ttl),
 			Args:         maps.Clone(step.Args),
+			Body:         body,
 			CommandIndex: &index,
 			CommandCount: &count,
 		},
 	}, nil
+}
+
+// encodeBody is spec.body for a step's body: a string or []byte as its bytes, JSON text
+// (json.RawMessage) as it is, anything else as its JSON; nil for none.
+func encodeBody(body any) ([]byte, error) {
+	switch b := body.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []byte(b), nil
+	case json.RawMessage:
+		return slices.Clone(b), nil
+	case []byte:
+		return slices.Clone(b), nil
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("body: %w", err)
+	}
+	return data, nil
 }
 
 // GateLabels is the kubescape.io/gate-labels annotation value that holds back a command
