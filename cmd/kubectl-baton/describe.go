@@ -25,7 +25,7 @@ func newDescribeCommand(o *options) *cobra.Command {
 		Use:   "describe SEQ",
 		Short: "Show a sequence as a tree of batches and members, and its recent Events",
 		Long: `Show a sequence: its status, a tree of its batches and members (phase, reason,
-executer, duration, attempts, error), and the recent Events of the sequence and of its
+executer, duration, attempts, body size, error), and the recent Events of the sequence and of its
 members. Members are read from the commands that still exist, else from the report.`,
 	}, nil, func(cmd *cobra.Command, args []string, c client.WithWatch, ns string) error {
 		seq, err := sequence.Get(cmd.Context(), c, ns, args[0])
@@ -89,7 +89,7 @@ func (o *options) describe(seq *batonv1.CommandSequence, cmds []batonv1.Operator
 		lines, source = s.Report.Members, " (from the report: the commands are gone)"
 	}
 	fmt.Fprintf(w, "Batches:%s\n", source)
-	if err := printTree(w, lines); err != nil {
+	if err := printTree(w, lines, report.BodiesOf(cmds)); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "Events:")
@@ -107,10 +107,11 @@ func (o *options) describe(seq *batonv1.CommandSequence, cmds []batonv1.Operator
 	return tw.Flush()
 }
 
-// printTree prints the members as a tree of batches, in batch order.
-func printTree(w io.Writer, lines []batonv1.ReportMember) error {
+// printTree prints the members as a tree of batches, in batch order, with the size of
+// each one's body (never its bytes).
+func printTree(w io.Writer, lines []batonv1.ReportMember, bodies report.Bodies) error {
 	tw := newTable(w)
-	row(tw, "  BATCH", "MEMBER", "TYPE", "PHASE", "REASON", "EXECUTER", "DURATION", "ATTEMPTS", "ERROR")
+	row(tw, "  BATCH", "MEMBER", "TYPE", "PHASE", "REASON", "EXECUTER", "DURATION", "ATTEMPTS", "BODY", "ERROR")
 	for i, m := range lines {
 		batch := "-"
 		if m.Index != nil {
@@ -134,7 +135,7 @@ func printTree(w io.Writer, lines []batonv1.ReportMember) error {
 			duration = report.Between(&m.StartedAt.Time, &m.CompletedAt.Time)
 		}
 		row(tw, "  "+batch, branch+m.Name, m.CommandType, string(m.Phase), dash(m.Reason), dash(m.Executer),
-			duration, fmt.Sprint(m.Attempts), errMsg)
+			duration, fmt.Sprint(m.Attempts), bodies.Of(m.Name), errMsg)
 	}
 	return tw.Flush()
 }

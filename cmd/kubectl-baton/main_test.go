@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -42,6 +43,7 @@ steps:
 - name: dry-scan
   type: StartCVEScan
   args: {wlid: "wlid://cluster-a/namespace-b/deployment-c", nested: {list: [1, {deep: x}]}}
+  body: {commandName: scan, id: 1234567890123456789}
 - name: dry-report
   type: expr
   batch: 1
@@ -54,6 +56,8 @@ steps:
 		r := kubectlBaton("submit", "-f", file, "--executor", "operator", "--dry-run", "-n", "kubescape")
 		Expect(r.code).To(Equal(0))
 		expectGolden("submit-dry-run", r.stdout)
+		By("showing the body base64-encoded, as the upstream type does: its JSON, every digit kept")
+		Expect(r.stdout).To(ContainSubstring("body: " + base64.StdEncoding.EncodeToString([]byte(`{"commandName":"scan","id":1234567890123456789}`))))
 	})
 })
 
@@ -68,6 +72,7 @@ steps:
 - name: basic-fetch
   type: count
   args: {image: "nginx:1.27"}
+  body: 'a secret the tables must not print'
 - name: basic-scan
   type: sleep
   batch: 1
@@ -119,12 +124,16 @@ steps:
 		r := kubectlBaton("describe", "basic", "-n", ns)
 		Expect(r.code).To(Equal(0))
 		expectGolden("describe", r.stdout)
+		Expect(r.stdout).To(MatchRegexp(`basic-fetch .* 34 B `), "a body's size")
+		Expect(r.stdout).NotTo(ContainSubstring("secret"), "never its bytes")
 	})
 
 	It("prints the report as a table, and as stored with -o json", func() {
 		r := kubectlBaton("report", "basic", "-n", ns)
 		Expect(r.code).To(Equal(0))
 		expectGolden("report", r.stdout)
+		Expect(r.stdout).To(MatchRegexp(`basic-fetch .* 34 B `), "a body's size")
+		Expect(r.stdout).NotTo(ContainSubstring("secret"), "never its bytes")
 
 		var seq batonv1.CommandSequence
 		Expect(k8s.Get(suiteCtx, client.ObjectKey{Namespace: ns, Name: "basic"}, &seq)).To(Succeed())

@@ -16,8 +16,9 @@ func newReportCommand(o *options) *cobra.Command {
 	cmd := o.onSequence(&cobra.Command{
 		Use:   "report SEQ",
 		Short: "Print a finished sequence's report as a table, or as stored with -o json|yaml",
-		Long: `Print a finished sequence's report: a table of every member in order, or with -o json
-(or yaml) status.report exactly as stored on the CommandSequence.
+		Long: `Print a finished sequence's report: a table of every member in order (with the size of
+its body, read from its command: "?" once the command is gone), or with -o json (or yaml)
+status.report exactly as stored on the CommandSequence.
 
 A report bounded by the manager's --report-max-bytes may have dropped members
 (report.complete: false). The report is then rebuilt from the commands that still exist,
@@ -31,11 +32,15 @@ and a note on stderr says so; --stored prints the stored one as it is.`,
 		if r == nil {
 			return fmt.Errorf("sequence %s/%s has no report yet: it is %s", ns, seq.Name, orPhase(seq.Status.Phase))
 		}
+		if o.output != "" && (r.Complete || stored) {
+			return printObject(o.out, o.output, r)
+		}
+		// The table shows each member's body size, which only the commands hold.
+		cmds, err := sequence.Members(cmd.Context(), c, ns, seq.Spec.Key)
+		if err != nil {
+			return err
+		}
 		if !r.Complete && !stored {
-			cmds, err := sequence.Members(cmd.Context(), c, ns, seq.Spec.Key)
-			if err != nil {
-				return err
-			}
 			r = report.Rebuild(r, cmds)
 			fmt.Fprintf(o.errOut, "note: the stored report of %s is incomplete (%s); rebuilt from the %d commands that still exist%s\n",
 				seq.Name, omitted(seq.Status.Report), len(cmds), stillIncomplete(r))
@@ -43,7 +48,7 @@ and a note on stderr says so; --stored prints the stored one as it is.`,
 		if o.output != "" {
 			return printObject(o.out, o.output, r)
 		}
-		return report.PrintReport(o.out, seq, r)
+		return report.PrintReportBodies(o.out, seq, r, report.BodiesOf(cmds))
 	})
 	cmd.Flags().BoolVar(&stored, "stored", false, "Print the stored report even when it is incomplete.")
 	return cmd

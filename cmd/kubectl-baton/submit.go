@@ -31,6 +31,7 @@ reads stdin):
     type: StartCVEScan        # spec.commandType
     executor: operator        # hold kubescape.io/app-name=<executor> until the gate opens
     args: {}                  # spec.args
+    body: {commandName: scan} # spec.body: a string as its bytes, anything else as its JSON
     batch: 0                  # commandIndex; default: the step's position
     when: 'true'              # kubescape.io/when
     retries: 0                # kubescape.io/retries

@@ -20,6 +20,49 @@ func Print(w io.Writer, seq *batonv1.CommandSequence) error {
 
 // PrintReport writes the sequence's outcome and r, a report of it, to w.
 func PrintReport(w io.Writer, seq *batonv1.CommandSequence, r *batonv1.SequenceReport) error {
+	return PrintReportBodies(w, seq, r, nil)
+}
+
+// Bodies holds the size of each member's spec.body, by name, read from the commands that
+// still exist: the report keeps no body.
+type Bodies map[string]int
+
+// BodiesOf is the Bodies of cmds.
+func BodiesOf(cmds []batonv1.OperatorCommand) Bodies {
+	b := make(Bodies, len(cmds))
+	for i := range cmds {
+		b[cmds[i].Name] = len(cmds[i].Spec.Body)
+	}
+	return b
+}
+
+// Of is the size of the named member's body for people ("42 B"), never its bytes: "-"
+// when it has none, "?" when its command is gone.
+func (b Bodies) Of(name string) string {
+	n, known := b[name]
+	switch {
+	case !known:
+		return "?"
+	case n == 0:
+		return "-"
+	}
+	return Size(n)
+}
+
+// Size is a byte count for people: "42 B", "1.5 KiB", "2.0 MiB".
+func Size(n int) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// PrintReportBodies is PrintReport with a BODY column giving each member's body size, when
+// bodies is not nil.
+func PrintReportBodies(w io.Writer, seq *batonv1.CommandSequence, r *batonv1.SequenceReport, bodies Bodies) error {
 	s := seq.Status
 	fmt.Fprintf(w, "sequence %s/%s: %s", seq.Namespace, seq.Name, s.Phase)
 	if s.Reason != "" {
@@ -38,10 +81,16 @@ func PrintReport(w io.Writer, seq *batonv1.CommandSequence, r *batonv1.SequenceR
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nINDEX\tNAME\tTYPE\tPHASE\tREASON\tATTEMPTS\tDURATION\tPAYLOAD")
+	body := func(string) string { return "" }
+	header := "\nINDEX\tNAME\tTYPE\tPHASE\tREASON\tATTEMPTS\tDURATION\tPAYLOAD"
+	if bodies != nil {
+		body = func(name string) string { return bodies.Of(name) + "\t" }
+		header = "\nINDEX\tNAME\tTYPE\tPHASE\tREASON\tATTEMPTS\tDURATION\tBODY\tPAYLOAD"
+	}
+	fmt.Fprintln(tw, header)
 	for _, m := range r.Members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", index(m.Index), m.Name, m.CommandType, m.Phase,
-			dash(m.Reason), m.Attempts, memberDuration(m), payload(m))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s%s\n", index(m.Index), m.Name, m.CommandType, m.Phase,
+			dash(m.Reason), m.Attempts, memberDuration(m), body(m.Name), payload(m))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
