@@ -95,10 +95,10 @@
 // (Tekton style: Unknown while running), and, once terminal, the report: every member in
 // (index, name) order, JSON payloads inline and others base64, error messages clipped to
 // 256 bytes, bounded by ReportMaxBytes as serialised: past it the largest payloads are
-// replaced by size and sha256, then, if the lines alone do not fit, it keeps the members
-// with an error of their own, then the first and the last, drops the rest and counts them
-// by phase in omitted (complete: false). TestReportBound checks 10, 10,000 and 100,000
-// members.
+// replaced by size and sha256, then, if the lines alone do not fit, it keeps, as room
+// allows, the member that failed the sequence, every other Failed or Expired member (never
+// a Skipped one), then the first and the last, drops the rest and counts them by phase in
+// omitted (complete: false). TestReportBound checks 10, 10,000 and 100,000 members.
 //
 // # State machines
 //

@@ -26,10 +26,11 @@ const reportOverhead = 512
 // report is every member in report order with its outcome, bounded by ReportMaxBytes (zero:
 // DefaultReportMaxBytes) as serialised. A JSON payload is inline, any other base64. Past the
 // bound, payloads are replaced by their size and sha256, largest first, until the rest
-// fits; if the lines alone still do not fit, the report keeps the members that failed with
-// an error of their own (not PredecessorFailed), then the first and the last, as many as
-// fit, drops the others, counts them by phase in omitted and says complete: false.
-func (d *decision) report() *batonv1.SequenceReport {
+// fits; if the lines alone still do not fit, keepWithin keeps the member that failed the
+// sequence (failed, a member name; empty when none did), the other Failed and Expired
+// members, then the first and the last, as room allows, drops the others, counts them by
+// phase in omitted and says complete: false.
+func (d *decision) report(failed string) *batonv1.SequenceReport {
 	limit := d.opts.ReportMaxBytes
 	if limit <= 0 {
 		limit = DefaultReportMaxBytes
@@ -45,7 +46,7 @@ func (d *decision) report() *batonv1.SequenceReport {
 	total = elideLargest(lines, total, limit, r)
 	if total > limit {
 		r.Complete = false
-		lines = keepWithin(lines, limit, r)
+		lines = keepWithin(lines, limit, failed, r)
 	}
 	r.Members = make([]batonv1.ReportMember, len(lines))
 	for i := range lines {
@@ -183,13 +184,25 @@ func elideLargest(lines []reportLine, total, limit int64, r *batonv1.SequenceRep
 	return total
 }
 
-// keepWithin drops lines until the rest fits: it keeps, as room allows, the members that
-// failed with an error of their own, then the first and the last member, and counts the
-// dropped ones by phase. What it keeps stays in report order.
-func keepWithin(lines []reportLine, limit int64, r *batonv1.SequenceReport) []reportLine {
-	priority := make([]int, 0, len(lines))
+// keepWithin drops lines until the rest fits (DESIGN.md section 5). It keeps, in this
+// priority and as room allows, the member that failed the sequence (failed), every other
+// Failed or Expired member in report order (never a Skipped one, whatever its reason: a
+// condition's skip or a cancel is no failure), then the first and the last member. A line
+// that does not fit is passed over and the filling goes on with the next, so a long line
+// never costs the shorter ones after it. The dropped lines are counted by phase; what it
+// keeps stays in report order.
+func keepWithin(lines []reportLine, limit int64, failed string, r *batonv1.SequenceReport) []reportLine {
+	priority := make([]int, 0, 3)
+	culprit := -1
 	for i := range lines {
-		if ownError(lines[i].ms) {
+		if failed != "" && lines[i].rm.Name == failed {
+			culprit = i
+			priority = append(priority, i)
+			break
+		}
+	}
+	for i := range lines {
+		if i != culprit && failedOrExpired(lines[i].ms.plan.Phase) {
 			priority = append(priority, i)
 		}
 	}
@@ -199,14 +212,9 @@ func keepWithin(lines []reportLine, limit int64, r *batonv1.SequenceReport) []re
 	keep := make([]bool, len(lines))
 	room := limit - reportOverhead
 	for _, i := range priority {
-		if keep[i] {
-			continue
+		if size := lines[i].size() + 1; !keep[i] && size <= room {
+			keep[i], room = true, room-size
 		}
-		size := lines[i].size() + 1
-		if size > room {
-			break // strict priority: nothing after a line that did not fit
-		}
-		keep[i], room = true, room-size
 	}
 	kept := lines[:0:0]
 	r.Omitted = map[batonv1.CommandPhase]int32{}
@@ -223,9 +231,7 @@ func keepWithin(lines []reportLine, limit int64, r *batonv1.SequenceReport) []re
 	return kept
 }
 
-// ownError reports whether a member failed with an error of its own: not skipped for a
-// predecessor's failure.
-func ownError(ms *memberState) bool {
-	e := ms.plan.Status.Error
-	return e != nil && e.Reason != batonv1.ReasonPredecessorFailed
+// failedOrExpired reports whether a member's outcome is a failure a report must show.
+func failedOrExpired(p batonv1.CommandPhase) bool {
+	return p == batonv1.CommandFailed || p == batonv1.CommandExpired
 }

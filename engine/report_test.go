@@ -87,8 +87,8 @@ func TestReport(t *testing.T) {
 }
 
 // TestReportBound: whatever the number of members, the report stays under its cap and the
-// CommandSequence under 512 KiB; past the cap it keeps the members with an error of their
-// own, then the first and the last, and counts the rest by phase.
+// CommandSequence under 512 KiB; past the cap it keeps the member that failed the
+// sequence, the other failures, then the first and the last, and counts the rest by phase.
 func TestReportBound(t *testing.T) {
 	const maxObject = 512 << 10
 	errMsg := strings.Repeat("e", 1024)
@@ -149,24 +149,25 @@ func TestReportBound(t *testing.T) {
 			if r.Complete {
 				return
 			}
-			// Own errors come first, then the first and the last member, in report order.
-			own, ends := 0, 0
+			// Kept: the member that failed the sequence, other failures, the first and the
+			// last member, in report order; never a skipped one.
+			own, culprit := 0, false
 			first, last := "m-000000", fmt.Sprintf("m-%06d", n-1)
 			for _, m := range r.Members {
 				switch {
-				case m.Error != nil && m.Error.Reason == batonv1.ReasonHandlerFailed:
+				case m.Phase == batonv1.CommandFailed:
 					own++
+					culprit = culprit || m.Name == st.FailedMember
 				case m.Name == first || m.Name == last:
-					ends++
 				default:
-					t.Fatalf("kept line %s has no error of its own and is neither first nor last", m.Name)
+					t.Fatalf("kept line %s (%s) is no failure and neither first nor last", m.Name, m.Phase)
 				}
 			}
-			if ends > 0 && own < ownErrors {
-				t.Errorf("kept the first or last member while %d of %d own errors were dropped", ownErrors-own, ownErrors)
+			if !culprit {
+				t.Errorf("the member that failed the sequence, %s, is not in the report", st.FailedMember)
 			}
-			if own == 0 {
-				t.Errorf("kept no member with an error of its own")
+			if own == 0 || own > ownErrors {
+				t.Errorf("kept %d failures of %d", own, ownErrors)
 			}
 		})
 	}
@@ -185,5 +186,102 @@ func TestNoReportWhileRunning(t *testing.T) {
 	s := snap(MakeMember("a").Seq(0, 2).Succeeded(`{}`), MakeMember("b").Seq(1, 2).Running().InFlight())
 	if r := Decide(s, Options{}, at(time.Minute)).Status.Report; r != nil {
 		t.Errorf("report while running = %+v, want none", r)
+	}
+}
+
+// TestReportKeepsTheFailure: past the cap, the report keeps the member that failed the
+// sequence, every other Failed or Expired member, then the first and the last, whatever
+// the skips before them (a ConditionFalse skip has an error but is no failure).
+func TestReportKeepsTheFailure(t *testing.T) {
+	const skips, after = 1500, 9
+	n := skips + 1 + after
+	name := func(i int) string { return fmt.Sprintf("m-%04d", i) }
+	s := Snapshot{Namespace: "ns", Key: "seq"}
+	for i := range n {
+		w := MakeMember(name(i)).Seq(i, n)
+		switch {
+		case i == 300:
+			w.Status(batonv1.OperatorCommandStatus{Phase: batonv1.CommandExpired, Completed: true, CompletedAt: mt(3 * time.Second),
+				Error: &batonv1.OperatorCommandStatusError{Reason: batonv1.ReasonExpired, Message: "TTL 1m0s passed"}}).ContinueOnFailure()
+		case i == 700:
+			w.Failed(batonv1.ReasonHandlerFailed, "tolerated").ContinueOnFailure()
+		case i < skips:
+			w.Skipped(batonv1.ReasonConditionFalse, `condition "steps[\"m-0000\"].payload.severity == \"high\"" is false`)
+		case i == skips:
+			w.Failed(batonv1.ReasonHandlerFailed, "the scanner is unreachable")
+		default:
+			w.Skipped(batonv1.ReasonPredecessorFailed, fmt.Sprintf("command %s failed (HandlerFailed)", name(skips)))
+		}
+		s.Members = append(s.Members, w.Obj())
+	}
+	const limit = 64 << 10
+	st := Decide(s, Options{ReportMaxBytes: limit}, at(time.Hour)).Status
+	if st.Phase != batonv1.SequenceFailed || st.FailedMember != name(skips) {
+		t.Fatalf("sequence %s, failed member %q; want Failed by %s", st.Phase, st.FailedMember, name(skips))
+	}
+	r := st.Report
+	var kept []string
+	for _, m := range r.Members {
+		kept = append(kept, m.Name)
+	}
+	want := []string{name(0), name(300), name(700), name(skips), name(n - 1)}
+	if diff := cmp.Diff(want, kept); diff != "" {
+		t.Errorf("kept lines (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[batonv1.CommandPhase]int32{batonv1.CommandSkipped: int32(n - len(want))}, r.Omitted); diff != "" {
+		t.Errorf("omitted (-want +got):\n%s", diff)
+	}
+	if r.Complete {
+		t.Error("complete = true with lines dropped")
+	}
+	if size := len(mustJSON(t, r)); size > limit {
+		t.Errorf("report is %d bytes, over its cap %d", size, limit)
+	}
+}
+
+// TestReportFillsPastALineThatDoesNotFit: a failed member's line that no longer fits does
+// not stop the filling; the shorter first and last lines after it in priority still go in.
+func TestReportFillsPastALineThatDoesNotFit(t *testing.T) {
+	const n = 12
+	name := func(i int) string { return fmt.Sprintf("m-%02d", i) }
+	long := strings.Repeat("e", maxReportError)
+	s := Snapshot{Namespace: "ns", Key: "seq"}
+	for i := range n {
+		w := MakeMember(name(i)).Seq(i, n)
+		switch {
+		case i == 0 || i == n-1:
+			w.Succeeded("")
+		case i == 1:
+			w.Failed(batonv1.ReasonHandlerFailed, long)
+		default:
+			w.Failed(batonv1.ReasonHandlerFailed, long).ContinueOnFailure()
+		}
+		s.Members = append(s.Members, w.Obj())
+	}
+	// Measure the lines as the whole report writes them.
+	whole := Decide(s, Options{ReportMaxBytes: 1 << 20}, at(time.Hour)).Status.Report
+	size := map[string]int64{}
+	for _, m := range whole.Members {
+		size[m.Name] = int64(len(mustJSON(t, m))) + 1
+	}
+	// Room for the culprit, three other failures, the first and the last, and some more
+	// that still leaves the fifth failure out.
+	slack := size[name(5)] - size[name(0)] - size[name(n-1)]
+	if slack <= 0 {
+		t.Fatalf("a failed line (%d bytes) must outweigh the first and last (%d, %d)", size[name(5)], size[name(0)], size[name(n-1)])
+	}
+	limit := reportOverhead + size[name(1)] + size[name(2)] + size[name(3)] + size[name(4)] +
+		size[name(0)] + size[name(n-1)] + slack/2
+	r := Decide(s, Options{ReportMaxBytes: limit}, at(time.Hour)).Status.Report
+	var kept []string
+	for _, m := range r.Members {
+		kept = append(kept, m.Name)
+	}
+	want := []string{name(0), name(1), name(2), name(3), name(4), name(n - 1)}
+	if diff := cmp.Diff(want, kept); diff != "" {
+		t.Errorf("kept lines (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[batonv1.CommandPhase]int32{batonv1.CommandFailed: int32(n - len(want))}, r.Omitted); diff != "" {
+		t.Errorf("omitted (-want +got):\n%s", diff)
 	}
 }

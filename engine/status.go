@@ -26,7 +26,7 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 	if d.frozen {
 		st := *prev.DeepCopy()
 		if st.Report == nil {
-			st.Report = d.report()
+			st.Report = d.report(st.FailedMember)
 		}
 		return st
 	}
@@ -61,7 +61,7 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 	}
 	if st.Phase.Terminal() {
 		st.CompletedAt = d.stamp
-		st.Report = d.report()
+		st.Report = d.report(st.FailedMember)
 	}
 	st.Conditions = d.conditions(prev, &st)
 	if st.Phase != prevPhase {
