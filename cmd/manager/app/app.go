@@ -197,27 +197,20 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 		LeaderElection:         opts.LeaderElect,
 		LeaderElectionID:       leaderElectionID(opts.Namespaces),
 	}
-	var lease *scopeLease
-	if opts.LeaderElect {
-		if mgrOpts.LeaderElectionNamespace, err = electionNamespace(opts.LeaderElectionNamespace); err != nil {
-			return err
-		}
-		lease, err = newScopeLease(cfg, mgrOpts.LeaderElectionNamespace, mgrOpts.LeaderElectionID, opts.Namespaces, log)
-		if err != nil {
-			return err
-		}
-		if err := lease.claimScope(ctx); err != nil {
-			return err
-		}
+	if err := checkSchema(ctx, cfg, log); err != nil {
+		return err
 	}
+	lease, err := claimScope(ctx, cfg, opts, &mgrOpts, log)
+	if err != nil {
+		return err
+	}
+	defer lease.release() // once stopped; a no-op under leader election
 	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if lease != nil {
-		if err := mgr.Add(recheck{lease}); err != nil {
-			return fmt.Errorf("adding the scope check: %w", err)
-		}
+	if err := mgr.Add(lease.keeper()); err != nil {
+		return fmt.Errorf("adding the scope check: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)

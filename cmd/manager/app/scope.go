@@ -14,9 +14,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
@@ -32,16 +36,59 @@ import (
 // inClusterNamespaceFile holds the pod's namespace, where the lease lives by default.
 const inClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
-// electionNamespace is --leader-election-namespace, else the pod's namespace.
-func electionNamespace(flagValue string) (string, error) {
+// electionNamespace is --leader-election-namespace, else the pod's namespace; outside a
+// pod, a manager without leader election keeps its lease in the default namespace.
+func electionNamespace(flagValue string, elect bool) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil
 	}
 	data, err := os.ReadFile(inClusterNamespaceFile)
-	if err != nil {
-		return "", fmt.Errorf("--leader-elect outside a pod needs --leader-election-namespace: reading %s: %w", inClusterNamespaceFile, err)
+	switch {
+	case err == nil:
+		return strings.TrimSpace(string(data)), nil
+	case !elect:
+		return metav1.NamespaceDefault, nil
 	}
-	return strings.TrimSpace(string(data)), nil
+	return "", fmt.Errorf("--leader-elect outside a pod needs --leader-election-namespace: reading %s: %w", inClusterNamespaceFile, err)
+}
+
+// Without leader election (--leader-elect=false) a manager holds its lease itself, with
+// the timing of controller-runtime's leader election: a lease of scopeLeaseDuration,
+// renewed every scopeRenewEvery, and the manager stops when it could not renew for
+// scopeRenewDeadline, before the lease lapses and another manager may take the scope.
+const (
+	scopeLeaseDuration = 15 * time.Second
+	scopeRenewEvery    = 5 * time.Second
+	scopeRenewRetry    = time.Second
+	scopeRenewDeadline = 10 * time.Second
+	scopeReleaseWithin = 5 * time.Second
+)
+
+// claimScope refuses a scope that overlaps a live baton manager's and prepares this
+// manager's lease: with leader election, it records the scope on the lease the election
+// will use (mgrOpts gets its namespace); without, the manager takes the lease itself, and
+// must release it once stopped.
+func claimScope(ctx context.Context, cfg *rest.Config, opts Options, mgrOpts *ctrl.Options, log logr.Logger) (*scopeLease, error) {
+	namespace, err := electionNamespace(opts.LeaderElectionNamespace, opts.LeaderElect)
+	if err != nil {
+		return nil, err
+	}
+	identity := ""
+	if !opts.LeaderElect {
+		identity = executer() + "_" + string(uuid.NewUUID())
+	}
+	s, err := newScopeLease(cfg, namespace, mgrOpts.LeaderElectionID, opts.Namespaces, identity, log)
+	if err != nil {
+		return nil, err
+	}
+	if opts.LeaderElect {
+		mgrOpts.LeaderElectionNamespace = namespace
+		if err := s.checkOverlap(ctx, time.Now()); err != nil {
+			return nil, err
+		}
+		return s, s.record(ctx)
+	}
+	return s, s.hold(ctx)
 }
 
 // scopeOf is the AnnotationScope value of a manager watching names (none: all).
@@ -72,21 +119,24 @@ func leaseLive(l *coordinationv1.Lease, now time.Time) bool {
 	return s.RenewTime.Add(time.Duration(*s.LeaseDurationSeconds) * time.Second).After(now)
 }
 
-// scopeLease is this manager's leader-election lease and the scope it records.
+// scopeLease is this manager's lease and the scope it records.
 type scopeLease struct {
 	leases    coordinationclient.LeasesGetter
 	namespace string
 	name      string
 	scope     string
-	log       logr.Logger
+	// identity is this manager's holder identity when it holds the lease itself (no
+	// leader election); "" when leader election holds it.
+	identity string
+	log      logr.Logger
 }
 
-func newScopeLease(cfg *rest.Config, namespace, name string, names []string, log logr.Logger) (*scopeLease, error) {
+func newScopeLease(cfg *rest.Config, namespace, name string, names []string, identity string, log logr.Logger) (*scopeLease, error) {
 	c, err := coordinationclient.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating the lease client: %w", err)
 	}
-	return &scopeLease{leases: c, namespace: namespace, name: name, scope: scopeOf(names), log: log}, nil
+	return &scopeLease{leases: c, namespace: namespace, name: name, scope: scopeOf(names), identity: identity, log: log}, nil
 }
 
 // checkOverlap returns an error naming every live baton lease other than this manager's
@@ -99,8 +149,8 @@ func (s *scopeLease) checkOverlap(ctx context.Context, now time.Time) error {
 	var conflicts []string
 	for i := range list {
 		l := &list[i]
-		if l.Namespace == s.namespace && l.Name == s.name {
-			continue // this manager's own lease: its replicas take turns on it
+		if l.Namespace == s.namespace && l.Name == s.name && (s.identity == "" || ptr.Deref(l.Spec.HolderIdentity, "") == s.identity) {
+			continue // this manager's own lease: under leader election its replicas take turns on it
 		}
 		if scope := l.Annotations[batonv1.AnnotationScope]; leaseLive(l, now) && scopesOverlap(s.scope, scope) {
 			conflicts = append(conflicts, fmt.Sprintf("lease %s/%s (scope %q, held by %s, renewed %s ago)",
@@ -110,7 +160,8 @@ func (s *scopeLease) checkOverlap(ctx context.Context, now time.Time) error {
 	if len(conflicts) > 0 {
 		return fmt.Errorf("refusing to start: this manager's namespace scope %q overlaps another live baton manager's: %s; "+
 			"two managers acting on one namespace would each take the other's claimed steps for lost. "+
-			"Give each manager a disjoint --namespace set (no --namespace means all namespaces), or stop the other one",
+			"Give each manager a disjoint --namespace set (no --namespace means all namespaces), or stop the other one "+
+			"(replicas of one manager take turns only with --leader-elect)",
 			s.scope, strings.Join(conflicts, "; "))
 	}
 	return nil
@@ -177,14 +228,6 @@ func (s *scopeLease) mark(l *coordinationv1.Lease) bool {
 	return true
 }
 
-// claimScope refuses an overlapping scope, then records this manager's scope on its lease.
-func (s *scopeLease) claimScope(ctx context.Context) error {
-	if err := s.checkOverlap(ctx, time.Now()); err != nil {
-		return err
-	}
-	return s.record(ctx)
-}
-
 // recheck runs once this manager is elected: two overlapping managers started in the
 // same instant may both pass the first check; once elected, each sees the other's live
 // lease and stops, rather than both running side by side.
@@ -198,4 +241,13 @@ func (r recheck) Start(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// keeper is what keeps the scope claimed while the manager runs: the check once elected,
+// or the renewal of a lease the manager holds itself.
+func (s *scopeLease) keeper() manager.Runnable {
+	if s.identity == "" {
+		return recheck{s}
+	}
+	return renewer{s}
 }
