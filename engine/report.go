@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
@@ -24,7 +26,8 @@ const maxReportError = 256
 const reportOverhead = 512
 
 // report is every member in report order with its outcome, bounded by ReportMaxBytes (zero:
-// DefaultReportMaxBytes) as serialised. A JSON payload is inline, any other base64. Past the
+// DefaultReportMaxBytes) as the API server stores it (payloadFieldSize: escaped characters
+// included). A JSON payload is inline, any other base64. Past the
 // bound, payloads are replaced by their size and sha256, largest first, until the rest
 // fits; if the lines alone still do not fit, keepWithin keeps the member that failed the
 // sequence (failed, a member name; empty when none did), the other Failed and Expired
@@ -143,14 +146,58 @@ func inlinePayload(rm *batonv1.ReportMember, p []byte) {
 	}
 }
 
-// payloadFieldSize is the size of the payload field as serialised: inline JSON, or quoted
-// base64.
+// payloadFieldSize is the size of the payload field as stored: inline JSON as the API
+// server writes it (storedJSONSize), or quoted base64.
 func payloadFieldSize(p []byte) int64 {
 	const field = len(`,"payload":`)
 	if json.Valid(p) {
-		return int64(field + len(p))
+		return int64(field) + storedJSONSize(p)
 	}
 	return int64(len(`,"payloadBase64":""`) + base64.StdEncoding.EncodedLen(len(p)))
+}
+
+// storedJSONSize is the size of the valid JSON p as the API server stores it inline: it
+// decodes the object (integers as int64, other numbers as float64) and encodes it again
+// with Go's encoder, which writes <, > and & as \u003c (six bytes), U+2028 and U+2029 as
+// six bytes, an invalid UTF-8 byte as U+FFFD and 1e20 as 100000000000000000000. A payload
+// with none of what can grow (checked in one pass) counts its own length; any other is
+// decoded and encoded the same way.
+func storedJSONSize(p []byte) int64 {
+	if !mayGrowStored(p) {
+		return int64(len(p))
+	}
+	var v any
+	if err := utiljson.Unmarshal(p, &v); err != nil {
+		return int64(len(p))
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return int64(len(p))
+	}
+	return int64(len(data))
+}
+
+// mayGrowStored reports whether the valid JSON p holds anything the API server's decoding
+// and encoding may write longer: in a string <, >, &, an escape or a non-ASCII byte;
+// outside strings a number with an exponent. Whitespace and the rest only shrink.
+func mayGrowStored(p []byte) bool {
+	inString := false
+	var prev byte
+	for _, c := range p {
+		switch {
+		case inString && c == '"':
+			inString = false
+		case inString && (c == '<' || c == '>' || c == '&' || c == '\\' || c >= utf8.RuneSelf):
+			return true
+		case inString:
+		case c == '"':
+			inString = true
+		case (c == 'e' || c == 'E') && (prev == '.' || '0' <= prev && prev <= '9'):
+			return true // an exponent (the e of true and false follows a letter)
+		}
+		prev = c
+	}
+	return false
 }
 
 // elidedFieldSize is the size of the size-and-sha256 fields that replace a payload.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
@@ -283,5 +284,80 @@ func TestReportFillsPastALineThatDoesNotFit(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[batonv1.CommandPhase]int32{batonv1.CommandFailed: int32(n - len(want))}, r.Omitted); diff != "" {
 		t.Errorf("omitted (-want +got):\n%s", diff)
+	}
+}
+
+// storedSize is the size of v as the API server stores it: decoded (integers kept as
+// int64, other numbers float64) and encoded again by Go's encoder, which escapes <, > and &
+// as six bytes each.
+func storedSize(t *testing.T, v any) int {
+	t.Helper()
+	var decoded any
+	if err := utiljson.Unmarshal(mustJSON(t, v), &decoded); err != nil {
+		t.Fatal(err)
+	}
+	return len(mustJSON(t, decoded))
+}
+
+// TestReportBoundAsStored: the bound holds for the report as stored, whose JSON payloads
+// the API server writes with <, > and & escaped (six bytes each) and numbers as it decoded
+// them (1e20 as 100000000000000000000).
+func TestReportBoundAsStored(t *testing.T) {
+	const limit = 256 << 10
+	numbers := "[" + strings.Repeat("1e20,", 20<<10) + "1e20]" // 100 KiB, 420 KiB stored
+	cases := map[string]string{
+		"< escaped":     `"` + strings.Repeat("<", 200<<10) + `"`,
+		"> and &":       `{"html":"` + strings.Repeat("&>", 100<<10) + `"}`,
+		"U+2028":        `"` + strings.Repeat("\u2028", 60<<10) + `"`,
+		"exponents":     numbers,
+		"within bounds": `{"text":"` + strings.Repeat("a", 200<<10) + `"}`,
+	}
+	for name, payload := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := snap(
+				MakeMember("first").Seq(0, 2).Succeeded(payload),
+				MakeMember("second").Seq(1, 2).Succeeded(`{"ok":true}`),
+			)
+			r := Decide(s, Options{ReportMaxBytes: limit}, at(time.Minute)).Status.Report
+			if r == nil {
+				t.Fatal("no report on a finished sequence")
+			}
+			if size := storedSize(t, r); size > limit {
+				t.Errorf("the report is %d bytes as stored, over its cap %d (payloads elided: %d)", size, limit, r.PayloadsElided)
+			}
+			if name == "within bounds" && r.PayloadsElided != 0 {
+				t.Errorf("a payload that fits as stored was elided")
+			}
+		})
+	}
+}
+
+// TestStoredJSONSize: a payload's size as stored is never under-counted.
+func TestStoredJSONSize(t *testing.T) {
+	cases := map[string]struct {
+		payload string
+		exact   bool // counted exactly, not only bounded
+	}{
+		"plain":               {`{"a":[1,2.5,true,false,null],"b":"text"}`, true},
+		"whitespace shrinks":  {"{ \"a\" : [ 1 , 2 ] }", false},
+		"html":                {`{"a":"<b>&</b>"}`, true},
+		"escapes":             {`"a\nb\u0041\/\u003c"`, true},
+		"exponent":            {`[1e20,2E-7,1.5e3]`, true},
+		"non-ASCII":           {`"caf\u00e9 café \u2028"`, true},
+		"invalid UTF-8":       {"\"a\xffb\"", true},
+		"big integer shrinks": {`123456789012345678901234567890`, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var v any
+			if err := utiljson.Unmarshal([]byte(tc.payload), &v); err != nil {
+				t.Fatal(err)
+			}
+			stored := int64(len(mustJSON(t, v)))
+			got := storedJSONSize([]byte(tc.payload))
+			if got < stored || (tc.exact && got != stored) {
+				t.Errorf("storedJSONSize(%q) = %d, stored it is %d bytes", tc.payload, got, stored)
+			}
+		})
 	}
 }

@@ -16,8 +16,8 @@ type Options struct {
 	// MaxPayloadBytes caps one member's payload; larger fails it with PayloadTooLarge (the
 	// runner asks CheckPayload). Zero means DefaultMaxPayloadBytes.
 	MaxPayloadBytes int64
-	// ReportMaxBytes caps the whole report as serialised, member lines included (see
-	// report). Zero means DefaultReportMaxBytes.
+	// ReportMaxBytes caps the whole report as the API server stores it (escaped characters
+	// included), member lines included (see report). Zero means DefaultReportMaxBytes.
 	ReportMaxBytes int64
 	// ExternalMaxAge is the age past which an external executor ignores a command
 	// (the Kubescape operator's 30 minutes). Zero turns the check off.
