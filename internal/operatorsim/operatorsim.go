@@ -51,6 +51,20 @@ const (
 	DefaultMaxAge = 30 * time.Minute
 )
 
+// Skip is why the operator did not run a command after its cooldown.
+type Skip string
+
+const (
+	// Dropped: the command's last event in its cooldown was not ADDED.
+	Dropped Skip = "Dropped"
+	// Completed: the command is already completed.
+	Completed Skip = "Completed"
+	// TooOld: the command was created longer than MaxAge before the operator saw it.
+	TooOld Skip = "TooOld"
+	// NotHandled: a type other than OperatorAPI, with the vulnerability component off.
+	NotHandled Skip = "NotHandled"
+)
+
 // Command runs one OperatorAPI commandName: it returns the payload, or the error whose
 // message the operator reports.
 type Command func(ctx context.Context, cmd *batonv1.OperatorCommand, body Body) ([]byte, error)
@@ -89,6 +103,9 @@ type Operator struct {
 	Seen func(watch.EventType, *batonv1.OperatorCommand)
 	// Done, when set, is called after a command's completion is written.
 	Done func(*batonv1.OperatorCommand)
+	// Skipped, when set, is called with each command the operator does not run after its
+	// cooldown, and why: Dropped, Completed, TooOld or NotHandled.
+	Skipped func(cmd *batonv1.OperatorCommand, why Skip)
 	// Log receives what the operator skips, drops and fails to write.
 	Log logr.Logger
 }
@@ -181,13 +198,13 @@ func (o *Operator) act(ctx context.Context, cmd *batonv1.OperatorCommand) {
 	}
 	switch {
 	case cmd.Status.Completed:
-		log.V(1).Info("skipping a completed command")
+		o.skip(cmd, Completed, "skipping a completed command")
 		return
 	case time.Since(cmd.CreationTimestamp.Time) > maxAge:
-		log.Info("skipping a command created too long ago", "created", cmd.CreationTimestamp, "maxAge", maxAge)
+		o.skip(cmd, TooOld, "skipping a command created too long ago", "created", cmd.CreationTimestamp, "maxAge", maxAge)
 		return
 	case cmd.Spec.CommandType != OperatorAPI && !o.Vulnerability:
-		log.V(1).Info("ignoring a command type the operator does not handle")
+		o.skip(cmd, NotHandled, "ignoring a command type the operator does not handle (its vulnerability component is off)")
 		return
 	}
 	if o.Work > 0 {
@@ -216,6 +233,13 @@ func (o *Operator) act(ctx context.Context, cmd *batonv1.OperatorCommand) {
 	}
 	if o.Done != nil {
 		o.Done(cmd)
+	}
+}
+
+func (o *Operator) skip(cmd *batonv1.OperatorCommand, why Skip, msg string, kv ...any) {
+	o.Log.Info(msg, append([]any{"command", cmd.Name, "commandType", cmd.Spec.CommandType}, kv...)...)
+	if o.Skipped != nil {
+		o.Skipped(cmd, why)
 	}
 }
 
@@ -289,8 +313,7 @@ func (q *cooldown) fire(key types.NamespacedName) {
 	switch {
 	case q.ctx.Err() != nil || dup:
 	case p.last != watch.Added:
-		q.op.Log.V(1).Info("dropping a command whose last event in its cooldown was not ADDED",
-			"command", p.cmd.Name, "event", p.last)
+		q.op.skip(p.cmd, Dropped, "dropping a command whose last event in its cooldown was not ADDED", "event", p.last)
 	default:
 		q.op.act(q.ctx, p.cmd)
 	}
