@@ -3,7 +3,7 @@
 SHELL := /usr/bin/env bash -o pipefail
 CONTROLLER_GEN := go tool -modfile=hack/tools/go.mod controller-gen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-GENERATED_SUM := cat api/v1alpha1/zz_generated.deepcopy.go config/crd/bases/*.yaml config/rbac/role.yaml 2>/dev/null | sha256sum
+GENERATED_SUM := cat api/v1alpha1/zz_generated.deepcopy.go config/crd/bases/*.yaml config/rbac/role.yaml charts/baton/templates/*/*.yaml charts/baton/dashboards/* 2>/dev/null | sha256sum
 LDFLAGS := -X github.com/batonhq/baton/cmd/internal/version.Version=$(VERSION)
 # The image (Dockerfile) copies bin/manager as make build leaves it: static, no cgo.
 GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)"
@@ -46,9 +46,13 @@ envtest: ## Build kube-apiserver, etcd and kubectl from Go modules (once); print
 	@hack/envtest.sh
 
 .PHONY: verify-generated
-verify-generated: ## Fail when `make generate manifests` would change a generated file.
-	@before=$$($(GENERATED_SUM)) && $(MAKE) -s generate manifests && \
-	 [ "$$before" = "$$($(GENERATED_SUM))" ] || { echo "generated files are not current: 'make generate manifests' failed or rewrote them; run it and commit the result" >&2; exit 1; }
+verify-generated: ## Fail when `make generate manifests chart` would change a generated file.
+	@before=$$($(GENERATED_SUM)) && $(MAKE) -s generate manifests chart && \
+	 [ "$$before" = "$$($(GENERATED_SUM))" ] || { echo "generated files are not current: 'make generate manifests chart' failed or rewrote them; run it and commit the result" >&2; exit 1; }
+
+.PHONY: chart
+chart: ## Generate the Helm chart's templates (charts/baton) from config/; check values.yaml against config/.
+	go run ./hack/chartgen
 
 .PHONY: demo
 demo: ## Start a local control plane, the manager and a simulated operator, run the example sequences live, print their reports; KEEP=1 keeps it up until Ctrl-C.
@@ -82,6 +86,14 @@ test-image: image ## Run the image's manager, hardened as config/manager says, a
 	go vet -tags image ./test/deploy/
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" IMAGE=$(IMAGE) CONTAINERS_CONF=$(PODMAN_CONF) \
 	  go test -tags image ./test/deploy/ -run '^TestImage$$' -count=1 -v -timeout 10m
+
+HELM = $$(hack/helm.sh | tail -n 1)
+
+.PHONY: test-chart
+test-chart: ## Build helm (hack/helm.sh); lint charts/baton, dry-run it on a real API server, install it over Kubescape's CRD, upgrade, uninstall, and run the manager with its arguments.
+	go vet -tags chart ./test/chart/
+	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" \
+	  go test -tags chart ./test/chart/ -count=1 -v -timeout 15m
 
 # Where a release publishes an archive (hack/dist -uri): a template over .Version, .Archive, .OS, .Arch.
 DIST_URI ?= https://github.com/batonhq/baton/releases/download/{{.Version}}/{{.Archive}}
