@@ -160,6 +160,14 @@ func TestChart(t *testing.T) {
 		kubectl.run(t, nil, "wait", "--for=condition=Established", "crd/operatorcommands.kubescape.io")
 		standin = createStandinCommand(t, ctx, c)
 
+		// Without --take-ownership Helm refuses the CRD another release's crds/ created.
+		_, stderr, err := helm.try(nil, "install", "baton-without-takeover", "./charts/baton", "-n", releaseNS)
+		if err == nil || !bytes.Contains(stderr, []byte("invalid ownership metadata")) {
+			t.Errorf("helm install without --take-ownership: %v, want it refused for invalid ownership metadata:\n%s", err, stderr)
+		}
+		helm.run(t, nil, "uninstall", "baton-without-takeover", "-n", releaseNS, "--ignore-not-found")
+		assertUnchanged(t, ctx, c, standin)
+
 		args := strings.Fields(installCommand)[1:]
 		out := helm.run(t, nil, args...)
 		t.Logf("%s:\n%s", installCommand, out)
