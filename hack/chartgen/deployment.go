@@ -85,10 +85,7 @@ func deploymentTemplate(in *config) ([]byte, error) {
 	}
 	c := in.container
 	pieces := map[string]any{"Args": args}
-	for name, v := range map[string]any{
-		"Strategy": in.deployment.Spec.Strategy, "Env": c.Env,
-		"Liveness": c.LivenessProbe, "Readiness": c.ReadinessProbe,
-	} {
+	for name, v := range map[string]any{"Env": c.Env, "Liveness": c.LivenessProbe, "Readiness": c.ReadinessProbe} {
 		text, err := toYAML(v, 12)
 		if err != nil {
 			return nil, fmt.Errorf("marshalling the Deployment's %s: %w", name, err)
@@ -97,7 +94,7 @@ func deploymentTemplate(in *config) ([]byte, error) {
 	}
 	pieces["Grace"] = *in.deployment.Spec.Template.Spec.TerminationGracePeriodSeconds
 	if pieces["Strategy"], err = toYAML(in.deployment.Spec.Strategy, 4); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("marshalling the Deployment's strategy: %w", err)
 	}
 	return render("deployment", `apiVersion: apps/v1
 kind: Deployment

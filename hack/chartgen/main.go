@@ -111,7 +111,6 @@ type config struct {
 	applyWait    rbacv1.ClusterRole
 	deployment   appsv1.Deployment
 	container    corev1.Container
-	serviceAcct  corev1.ServiceAccount
 	dashboard    []byte // nil until config/grafana/baton-dashboard.json exists
 	managerFlags []string
 }
@@ -129,9 +128,6 @@ func readConfig(root string) (*config, error) {
 		return nil, err
 	}
 	if err := decodeOne(filepath.Join(root, "config", "rbac", "role.yaml"), "Role", &in.role); err != nil {
-		return nil, err
-	}
-	if err := decodeOne(filepath.Join(root, "config", "rbac", "service_account.yaml"), "ServiceAccount", &in.serviceAcct); err != nil {
 		return nil, err
 	}
 	if err := decodeOne(filepath.Join(root, "config", "components", "apply-wait", "role.yaml"), "ClusterRole", &in.applyWait); err != nil {
