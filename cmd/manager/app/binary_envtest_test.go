@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -127,6 +129,12 @@ func (p *process) stop() error {
 	}
 }
 
+// kill sends SIGKILL, as the OOM killer or a lost node would, and waits for the exit.
+func (p *process) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
 // exitCode waits for the process to exit by itself and returns its exit code.
 func (p *process) exitCode(t *testing.T) int {
 	t.Helper()
@@ -186,6 +194,7 @@ type binaryEnv struct {
 // a cluster-admin kubeconfig for it; both end with the spec.
 func startBinaryEnv(t *testing.T, crdFiles ...string) *binaryEnv {
 	t.Helper()
+	ctrl.SetLogger(logr.Discard()) // envtest's own logging; the managers log to their stderr
 	var opts []localcluster.EnvOption
 	if len(crdFiles) > 0 {
 		opts = append(opts, func(env *envtest.Environment) {

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/cmd/manager/app"
@@ -59,6 +60,16 @@ func TestInstallBesideKubescape(t *testing.T) {
 		created[name] = cmd
 	}
 
+	t.Run("the served schema is read with no rights beyond an authenticated user's", func(t *testing.T) {
+		user, err := e.env.AddUser(envtest.User{Name: "nobody"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		problems, err := app.ServedSchemaProblems(user.Config())
+		if err != nil || len(problems) != 1 || !strings.Contains(problems[0], "status.phase") {
+			t.Fatalf("ServedSchemaProblems as a user without roles = %q, %v; want the chart CRD's lacks", problems, err)
+		}
+	})
 	t.Run("the manager refuses the chart's schema and writes nothing", func(t *testing.T) {
 		startManager(t, e.kubeconfig).refused(t,
 			"operatorcommands.kubescape.io lacks", "status.phase", "spec.ttl accepting an integer",

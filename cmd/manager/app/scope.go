@@ -18,7 +18,6 @@ import (
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -52,15 +51,16 @@ func electionNamespace(flagValue string, elect bool) (string, error) {
 	return "", fmt.Errorf("--leader-elect outside a pod needs --leader-election-namespace: reading %s: %w", inClusterNamespaceFile, err)
 }
 
-// Without leader election (--leader-elect=false) a manager holds its lease itself, with
-// the timing of controller-runtime's leader election: a lease of scopeLeaseDuration,
-// renewed every scopeRenewEvery, and the manager stops when it could not renew for
-// scopeRenewDeadline, before the lease lapses and another manager may take the scope.
+// Without leader election (--leader-elect=false) a manager holds its lease itself (see
+// scope_hold.go): a lease of scopeLeaseDuration (controller-runtime's leader election's),
+// renewed every scopeRenewEvery, retried every scopeRenewRetry after a failure; a manager
+// of the same scope watches a held lease every scopeWatchEvery; the release on stop gets
+// scopeReleaseWithin.
 const (
 	scopeLeaseDuration = 15 * time.Second
 	scopeRenewEvery    = 5 * time.Second
 	scopeRenewRetry    = time.Second
-	scopeRenewDeadline = 10 * time.Second
+	scopeWatchEvery    = time.Second
 	scopeReleaseWithin = 5 * time.Second
 )
 
@@ -149,8 +149,8 @@ func (s *scopeLease) checkOverlap(ctx context.Context, now time.Time) error {
 	var conflicts []string
 	for i := range list {
 		l := &list[i]
-		if l.Namespace == s.namespace && l.Name == s.name && (s.identity == "" || ptr.Deref(l.Spec.HolderIdentity, "") == s.identity) {
-			continue // this manager's own lease: under leader election its replicas take turns on it
+		if l.Namespace == s.namespace && l.Name == s.name {
+			continue // this manager's own lease: leader election, or hold, deals with its holder
 		}
 		if scope := l.Annotations[batonv1.AnnotationScope]; leaseLive(l, now) && scopesOverlap(s.scope, scope) {
 			conflicts = append(conflicts, fmt.Sprintf("lease %s/%s (scope %q, held by %s, renewed %s ago)",
@@ -160,8 +160,7 @@ func (s *scopeLease) checkOverlap(ctx context.Context, now time.Time) error {
 	if len(conflicts) > 0 {
 		return fmt.Errorf("refusing to start: this manager's namespace scope %q overlaps another live baton manager's: %s; "+
 			"two managers acting on one namespace would each take the other's claimed steps for lost. "+
-			"Give each manager a disjoint --namespace set (no --namespace means all namespaces), or stop the other one "+
-			"(replicas of one manager take turns only with --leader-elect)",
+			"Give each manager a disjoint --namespace set (no --namespace means all namespaces), or stop the other one",
 			s.scope, strings.Join(conflicts, "; "))
 	}
 	return nil

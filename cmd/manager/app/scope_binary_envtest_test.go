@@ -17,7 +17,8 @@ import (
 // TestScopeWithoutLeaderElection runs managers with --leader-elect=false as processes
 // (two bin/manager started by hand): the first holds its scope lease itself and renews it;
 // a second of the same scope and a third of an overlapping one refuse to start; once the
-// first stops it releases the lease, and the next one starts at once.
+// first stops it releases the lease, and the next one starts at once; the lease of one
+// killed with SIGKILL is waited out (it is not renewed), then taken.
 func TestScopeWithoutLeaderElection(t *testing.T) {
 	e := startBinaryEnv(t)
 	ctx := context.Background()
@@ -46,6 +47,7 @@ func TestScopeWithoutLeaderElection(t *testing.T) {
 	}
 
 	first := healthy()
+	var killed *process
 	l := lease()
 	holder := ptr.Deref(l.Spec.HolderIdentity, "")
 	if holder == "" || l.Labels[batonv1.LabelScopeLease] != batonv1.ScopeLeaseValue || l.Annotations[batonv1.AnnotationScope] != batonv1.ScopeAllNamespaces {
@@ -66,9 +68,9 @@ func TestScopeWithoutLeaderElection(t *testing.T) {
 			time.Sleep(250 * time.Millisecond)
 		}
 	})
-	t.Run("a second manager of the same scope refuses to start", func(t *testing.T) {
+	t.Run("a second manager of the same scope refuses to start once it sees the lease renewed", func(t *testing.T) {
 		startManager(t, e.kubeconfig, "--leader-elect=false").refused(t,
-			"lease default/baton.kubescape.io (scope", "held by "+holder)
+			"lease default/baton.kubescape.io of this manager's namespace scope", "is held by "+holder)
 	})
 	t.Run("a manager of an overlapping scope refuses to start", func(t *testing.T) {
 		startManager(t, e.kubeconfig, "--leader-elect=false", "--namespace", "team-a").refused(t,
@@ -84,9 +86,21 @@ func TestScopeWithoutLeaderElection(t *testing.T) {
 		if h := ptr.Deref(lease().Spec.HolderIdentity, ""); h != "" {
 			t.Fatalf("lease still held by %q after its manager stopped, want released", h)
 		}
+		next := healthy()
+		if h := ptr.Deref(lease().Spec.HolderIdentity, ""); h == "" || h == holder {
+			t.Fatalf("lease held by %q, want the new manager (not %q)", h, holder)
+		}
+		holder = ptr.Deref(lease().Spec.HolderIdentity, "")
+		killed = next
+	})
+	t.Run("a lease left by a killed manager is waited out, then taken", func(t *testing.T) {
+		if killed == nil {
+			t.Fatal("the previous spec left no running manager to kill")
+		}
+		killed.kill()
 		healthy()
 		if h := ptr.Deref(lease().Spec.HolderIdentity, ""); h == "" || h == holder {
-			t.Errorf("lease held by %q, want the new manager (not %q)", h, holder)
+			t.Errorf("lease held by %q, want the new manager (not the killed %q)", h, holder)
 		}
 	})
 }
