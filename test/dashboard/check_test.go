@@ -66,9 +66,19 @@ func dashboardQueries(data []byte) ([]query, error) {
 	return out, walk(d.Panels)
 }
 
-// served are the metric names a /metrics page holds, each with what its series may be
-// called: a histogram's _bucket, _sum and _count, a summary's _sum and _count.
-type served map[string]bool
+// served are the metric names a /metrics page holds, each with the names of its labels:
+// a histogram also as its _bucket (with le), _sum and _count, a summary also as its _sum
+// and _count (the summary itself with quantile).
+type served map[string]map[string]bool
+
+func (s served) add(name string, labels []string) {
+	if s[name] == nil {
+		s[name] = map[string]bool{}
+	}
+	for _, l := range labels {
+		s[name][l] = true
+	}
+}
 
 // scrape reads the Prometheus text format served at url.
 func scrape(url string) (served, error) {
@@ -87,21 +97,36 @@ func scrape(url string) (served, error) {
 	}
 	out := served{}
 	for name, f := range families {
-		out[name] = true
 		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName())
+			}
 			switch {
 			case m.GetHistogram() != nil:
-				out[name+"_bucket"], out[name+"_sum"], out[name+"_count"] = true, true, true
+				out.add(name, labels)
+				out.add(name+"_bucket", append(labels, "le"))
+				out.add(name+"_sum", labels)
+				out.add(name+"_count", labels)
 			case m.GetSummary() != nil:
-				out[name+"_sum"], out[name+"_count"] = true, true
+				out.add(name, append(labels, "quantile"))
+				out.add(name+"_sum", labels)
+				out.add(name+"_count", labels)
+			default:
+				out.add(name, labels)
 			}
 		}
 	}
 	return out, nil
 }
 
+// targetLabels are the labels Prometheus adds to every series it scrapes through the
+// chart's ServiceMonitor; a query may match on them or group by them.
+var targetLabels = []string{"job", "instance", "namespace", "pod", "container", "service", "endpoint"}
+
 // missingMetrics lists, one line each, the metric names the queries select that the
-// manager does not serve; empty when every query is answered.
+// manager does not serve, and the labels they match on or group by that none of their
+// metrics has; empty when every query is answered.
 func missingMetrics(queries []query, have served) []string {
 	var missing []string
 	for _, q := range queries {
@@ -109,9 +134,22 @@ func missingMetrics(queries []query, have served) []string {
 		if len(names) == 0 {
 			missing = append(missing, fmt.Sprintf("%s selects no metric: %s", q.where, q.expr))
 		}
+		served := true
 		for _, name := range names {
-			if !have[name] {
+			if _, ok := have[name]; !ok {
 				missing = append(missing, fmt.Sprintf("%s: %s is not served (%s)", q.where, name, q.expr))
+				served = false
+			}
+		}
+		if !served {
+			continue // its labels say nothing more
+		}
+		for _, label := range labelNames(q.expr) {
+			known := slices.Contains(targetLabels, label) || slices.ContainsFunc(names, func(name string) bool {
+				return have[name][label]
+			})
+			if !known {
+				missing = append(missing, fmt.Sprintf("%s: label %s is on none of %s (%s)", q.where, label, strings.Join(names, ", "), q.expr))
 			}
 		}
 	}

@@ -49,26 +49,30 @@ var _ = Describe("the Grafana dashboard", Ordered, func() {
 		}).WithContext(ctx).WithPolling(100 * time.Millisecond).Should(Succeed())
 	}, NodeTimeout(45*time.Second))
 
-	It("names in every panel's query only metrics the manager serves", func() {
+	It("names in every panel's query only metrics and labels the manager serves", func() {
 		queries, err := readDashboard()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(queries).NotTo(BeEmpty())
 		Expect(missingMetrics(queries, have)).To(BeEmpty())
 	})
 
-	It("fails a query that names a metric the manager does not serve", func() {
+	It("fails a query that names a metric or a label the manager does not serve", func() {
 		queries := []query{
 			{where: "misspelt", expr: `sum(rate(baton_commands_totl[5m]))`},
 			{where: "not a histogram", expr: `histogram_quantile(0.9, sum by (le) (rate(baton_commands_total_bucket[5m])))`},
 			{where: "a gauge's count", expr: `baton_active_sequences_count`},
 			{where: "no metric", expr: `vector(1)`},
-			{where: "served", expr: `sum by (le) (rate(baton_gate_latency_seconds_bucket[5m]))`},
+			{where: "a label no metric has", expr: `sum by (kind) (rate(baton_api_writes_total{verb="patch"}[5m]))`},
+			{where: "le of a count", expr: `sum by (le) (rate(baton_gate_latency_seconds_count[5m]))`},
+			{where: "served", expr: `sum by (le, pod) (rate(baton_gate_latency_seconds_bucket[5m]))`},
 		}
 		Expect(missingMetrics(queries, have)).To(ConsistOf(
 			ContainSubstring("misspelt: baton_commands_totl is not served"),
 			ContainSubstring("not a histogram: baton_commands_total_bucket is not served"),
 			ContainSubstring("a gauge's count: baton_active_sequences_count is not served"),
 			ContainSubstring("no metric selects no metric"),
+			ContainSubstring("a label no metric has: label kind is on none of baton_api_writes_total"),
+			ContainSubstring("le of a count: label le is on none of baton_gate_latency_seconds_count"),
 		))
 	})
 })

@@ -56,6 +56,34 @@ func TestMetricNames(t *testing.T) {
 	}
 }
 
+func TestLabelNames(t *testing.T) {
+	cases := map[string]struct {
+		expr string
+		want []string
+	}{
+		"matchers and a clause": {
+			expr: `sum by (resource, code) (rate(baton_api_writes_total{code=~"4..|5..", verb!="get"}[$__rate_interval]))`,
+			want: []string{"code", "verb", "resource"},
+		},
+		"a string that looks like a matcher, the clause after the aggregation": {
+			expr: `sum(rate(x{a="b=c", d!~"{e=f}"}[5m])) by (le)`,
+			want: []string{"a", "d", "le"},
+		},
+		"vector matching": {
+			expr: `a * on (pod) group_left (node) b`,
+			want: []string{"pod", "node"},
+		},
+		"none": {expr: `sum(rate(baton_commands_total[5m]))`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, labelNames(tc.expr)); diff != "" {
+				t.Errorf("labelNames(%s) (-want +got):\n%s", tc.expr, diff)
+			}
+		})
+	}
+}
+
 func TestDashboardQueries(t *testing.T) {
 	got, err := dashboardQueries([]byte(`{"panels": [
 		{"title": "top", "targets": [{"refId": "A", "expr": "up"}]},

@@ -16,7 +16,8 @@ var (
 	grafanaVars   = regexp.MustCompile(`\$(?:\{[^}]*\}|\w+)`)
 	labelMatchers = regexp.MustCompile(`\{[^}]*\}`)
 	ranges        = regexp.MustCompile(`\[[^\]]*\]`)
-	labelLists    = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`)
+	labelLists    = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)`)
+	matcherNames  = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)`)
 	numbers       = regexp.MustCompile(`\b\d[\w.]*`) // 0.95, 1e3, 0x1f, 1h30m: a name never starts with a digit
 	identifiers   = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*(\s*\()?`)
 )
@@ -46,6 +47,30 @@ func metricNames(expr string) []string {
 			continue
 		}
 		names = append(names, word)
+	}
+	return names
+}
+
+// labelNames returns the label names an expression matches on or groups by, in order,
+// each once.
+func labelNames(expr string) []string {
+	expr = promStrings.ReplaceAllString(expr, `""`)
+	expr = grafanaVars.ReplaceAllString(expr, " ")
+	var names []string
+	add := func(name string) {
+		if name = strings.TrimSpace(name); name != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	for _, m := range labelMatchers.FindAllString(expr, -1) {
+		for _, n := range matcherNames.FindAllStringSubmatch(m, -1) {
+			add(n[1])
+		}
+	}
+	for _, m := range labelLists.FindAllStringSubmatch(expr, -1) {
+		for _, n := range strings.Split(m[1], ",") {
+			add(n)
+		}
 	}
 	return names
 }
