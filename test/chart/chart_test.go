@@ -171,6 +171,9 @@ func TestChart(t *testing.T) {
 		args := strings.Fields(installCommand)[1:]
 		out := helm.run(t, nil, args...)
 		t.Logf("%s:\n%s", installCommand, out)
+		if !bytes.Contains(out, []byte("is installed in namespace baton-system, watching every namespace")) {
+			t.Errorf("the install printed no NOTES saying what it installed")
+		}
 
 		var crd apiextensionsv1.CustomResourceDefinition
 		if err := c.Get(ctx, client.ObjectKey{Name: "operatorcommands.kubescape.io"}, &crd); err != nil {
