@@ -35,7 +35,9 @@ var _ = Describe("the Grafana dashboard", Ordered, func() {
 		}
 		seq := &batonv1.CommandSequence{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: sequence.Name(key)}}
 		patch := []byte(`{"metadata":{"annotations":{"` + batonv1.AnnotationCancel + `":"true"}}}`)
-		Expect(k8s.Patch(ctx, seq, client.RawPatch(types.MergePatchType, patch))).To(Succeed())
+		Eventually(func() error { // the CommandSequence is created by the manager
+			return k8s.Patch(ctx, seq, client.RawPatch(types.MergePatchType, patch))
+		}).WithContext(ctx).WithPolling(100 * time.Millisecond).Should(Succeed())
 		seq, err = sequence.Wait(ctx, k8s, ns.Name, key, sequence.WaitOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(seq.Status.Phase).To(Equal(batonv1.SequenceFailed), "cancelled")
@@ -47,7 +49,7 @@ var _ = Describe("the Grafana dashboard", Ordered, func() {
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(have).To(HaveKey("baton_abandoned_handlers_total"))
 		}).WithContext(ctx).WithPolling(100 * time.Millisecond).Should(Succeed())
-	}, NodeTimeout(45*time.Second))
+	}, NodeTimeout(2*time.Minute))
 
 	It("names in every panel's query only metrics and labels the manager serves", func() {
 		queries, err := readDashboard()
