@@ -89,7 +89,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.DefaultTTL, "default-ttl", o.DefaultTTL, "TTL of a command whose spec.ttl is 0.")
 	fs.DurationVar(&o.AssemblyTimeout, "assembly-timeout", o.AssemblyTimeout, "How long a sequence may wait for all its members, from its first member's creation.")
 	fs.Int64Var(&o.MaxPayloadBytes, "max-payload-bytes", o.MaxPayloadBytes, "Largest payload an in-process step may return; larger fails it with PayloadTooLarge.")
-	fs.Int64Var(&o.ReportMaxBytes, "report-max-bytes", o.ReportMaxBytes, "Cap on a sequence's whole report as serialised; past it, payloads are replaced by size and sha256, then lines dropped.")
+	fs.Int64Var(&o.ReportMaxBytes, "report-max-bytes", o.ReportMaxBytes, "Cap on a sequence's whole report as the API server stores it (escaped characters included); past it, payloads are replaced by size and sha256, then lines dropped.")
 	fs.DurationVar(&o.FinishedRetention, "finished-retention", o.FinishedRetention, "Delete a finished sequence and its commands this long after it finished; 0 keeps them.")
 	fs.IntVar(&o.MaxConcurrentSteps, "max-concurrent-steps", o.MaxConcurrentSteps, "In-process handlers running at once.")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Sequences reconciled at once.")
