@@ -71,16 +71,21 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 }
 
 // commandsDeleted is the status of an unfinished sequence whose commands all vanished: it
-// fails with CommandsDeleted, and its report keeps what the counters knew, by phase.
+// fails with CommandsDeleted, and its report keeps what the counters knew, by phase. One
+// whose status was never written (its members vanished within its first progress
+// interval) fails too: its CommandSequence exists because a member was seen.
 func (d *decision) commandsDeleted(prev *batonv1.CommandSequenceStatus) batonv1.CommandSequenceStatus {
 	st := *prev.DeepCopy()
-	if st.Phase.Terminal() || st.Counts.Total == 0 {
+	if st.Phase.Terminal() || st.Counts.Total == 0 && st.Phase != "" {
 		return st // finished, or never saw a command: nothing to say
 	}
 	from := st.Phase
 	st.Phase, st.Reason, st.CompletedAt = batonv1.SequenceFailed, batonv1.ReasonCommandsDeleted, d.stamp
 	st.Message = fmt.Sprintf("every command of sequence %q was deleted before it finished (%s finished)",
 		d.snap.Key, st.Progress)
+	if st.Progress == "" {
+		st.Message = fmt.Sprintf("every command of sequence %q was deleted before its status was first written", d.snap.Key)
+	}
 	c := st.Counts
 	omitted := map[batonv1.CommandPhase]int32{
 		batonv1.CommandSucceeded: c.Succeeded, batonv1.CommandFailed: c.Failed,

@@ -154,6 +154,21 @@ func TestSequenceStatus(t *testing.T) {
 	if diff := cmp.Diff([]Event{{Warning: true, Reason: batonv1.ReasonCommandsDeleted, Message: deletedMsg}}, plan.Events); diff != "" {
 		t.Errorf("events without members (-want +got):\n%s", diff)
 	}
+	// One whose status was never written (its members vanished within its first progress
+	// interval) fails too: its CommandSequence exists because a member was seen.
+	neverMsg := `every command of sequence "k" was deleted before its status was first written`
+	never := Decide(Snapshot{Key: "k", Sequence: &batonv1.CommandSequenceStatus{}}, Options{}, now)
+	wantNever := batonv1.CommandSequenceStatus{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonCommandsDeleted, Message: neverMsg,
+		CompletedAt: &metav1.Time{Time: now.Truncate(time.Second)},
+		Conditions: []metav1.Condition{{Type: ConditionSucceeded, Status: metav1.ConditionFalse,
+			Reason: batonv1.ReasonCommandsDeleted, Message: neverMsg, LastTransitionTime: metav1.Time{Time: now.Truncate(time.Second)}}},
+		Report: &batonv1.SequenceReport{Members: []batonv1.ReportMember{}, Omitted: map[batonv1.CommandPhase]int32{}}}
+	if diff := cmp.Diff(wantNever, never.Status); diff != "" {
+		t.Errorf("status never written, without members (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Event{{Warning: true, Reason: batonv1.ReasonCommandsDeleted, Message: neverMsg}}, never.Events); diff != "" {
+		t.Errorf("events of a status never written, without members (-want +got):\n%s", diff)
+	}
 	// A finished one, or one that never counted a command, is kept as it is.
 	for _, kept := range []*batonv1.CommandSequenceStatus{&want, {Phase: batonv1.SequenceAssembling, Progress: "0/0"}} {
 		if diff := cmp.Diff(*kept, Decide(Snapshot{Key: "k", Sequence: kept}, Options{}, now).Status); diff != "" {
