@@ -5,4 +5,4 @@
 // own so helm's dependencies stay out of baton's go.mod.
 package helm
 
-import _ "helm.sh/helm/v3/cmd/helm"
+import _ "helm.sh/helm/v4/cmd/helm"

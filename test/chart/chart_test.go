@@ -111,7 +111,7 @@ func TestChart(t *testing.T) {
 	if !t.Run("every rendered object passes a server-side dry run", func(t *testing.T) {
 		// The ServiceMonitor is validated against prometheus-operator's own CRD.
 		kubectl.run(t, nil, "apply", "--server-side", "-f", serviceMonitorCRD(t))
-		kubectl.run(t, nil, "wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com")
+		waitEstablished(t, ctx, c, "servicemonitors.monitoring.coreos.com")
 		// A dry run creates no namespace. The release's namespace asks for warnings of the
 		// restricted Pod Security Standard, which fail the dry run.
 		for _, ns := range []*corev1.Namespace{
@@ -157,7 +157,7 @@ func TestChart(t *testing.T) {
 			t.Fatalf("README.md does not give the install command this test runs: %s", installCommand)
 		}
 		helm.run(t, nil, "install", "kubescape", "./test/testdata/kubescape-operator", "-n", kubescapeNS, "--create-namespace")
-		kubectl.run(t, nil, "wait", "--for=condition=Established", "crd/operatorcommands.kubescape.io")
+		waitEstablished(t, ctx, c, "operatorcommands.kubescape.io")
 		standin = createStandinCommand(t, ctx, c)
 
 		// Without --take-ownership Helm refuses the CRD another release's crds/ created.
@@ -185,7 +185,7 @@ func TestChart(t *testing.T) {
 		if got := crd.Annotations["helm.sh/resource-policy"]; got != "keep" {
 			t.Errorf("the CRD's helm.sh/resource-policy is %q, want keep", got)
 		}
-		kubectl.run(t, nil, "wait", "--for=condition=Established", "crd/operatorcommands.kubescape.io", "crd/commandsequences.kubescape.io")
+		waitEstablished(t, ctx, c, "operatorcommands.kubescape.io", "commandsequences.kubescape.io")
 		header := strings.SplitN(string(kubectl.run(t, nil, "get", "opcmd", "-n", kubescapeNS)), "\n", 2)[0]
 		if got := strings.Fields(header); !slices.Equal(got, []string{"NAME", "TYPE", "SEQUENCE", "INDEX", "COUNT", "PHASE", "AGE"}) {
 			t.Errorf("kubectl get opcmd columns: %v", got)
@@ -487,5 +487,31 @@ func runManager(t *testing.T, ctx context.Context, env *envtest.Environment, c c
 	// A kubelet stops a pod with SIGTERM: the manager exits 0.
 	if err := stop(); err != nil {
 		t.Errorf("the manager's exit after SIGTERM: %v", err)
+	}
+}
+
+// waitEstablished waits until the API server serves each CRD. (kubectl wait fails at once on
+// a CRD that has no conditions yet.)
+func waitEstablished(t *testing.T, ctx context.Context, c client.Client, names ...string) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for _, name := range names {
+		for {
+			var crd apiextensionsv1.CustomResourceDefinition
+			if err := c.Get(ctx, client.ObjectKey{Name: name}, &crd); err != nil {
+				t.Fatalf("CRD %s: %v", name, err)
+			}
+			if slices.ContainsFunc(crd.Status.Conditions, func(c apiextensionsv1.CustomResourceDefinitionCondition) bool {
+				return c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue
+			}) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("CRD %s never established: %v", name, ctx.Err())
+			case <-tick.C:
+			}
+		}
 	}
 }
