@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/internal/localcluster"
@@ -73,6 +74,50 @@ func TestChart(t *testing.T) {
 			} else if !bytes.Contains(stderr, []byte("values don't meet the specifications of the schema")) {
 				t.Errorf("helm template --set %s failed, but not for values.schema.json: %s", bad, stderr)
 			}
+		}
+	}) {
+		return
+	}
+
+	manager := filepath.Join(t.TempDir(), "manager")
+	build := exec.Command("go", "build", "-o", manager, "./cmd/manager")
+	build.Dir = localcluster.Root()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/manager: %v\n%s", err, out)
+	}
+
+	if !t.Run("every manager value renders a flag the manager accepts", func(t *testing.T) {
+		sets := map[string]string{
+			"namespaces": "{team-a,team-b}", "manager.defaultTTL": "90m", "manager.assemblyTimeout": "5m",
+			"manager.maxPayloadBytes": "1000000", "manager.reportMaxBytes": "300000",
+			"manager.finishedRetention": "24h", "manager.maxConcurrentSteps": "8",
+			"manager.maxConcurrentReconciles": "4", "manager.httpAllow": "{api.example.com,*.svc}",
+			"manager.externalMaxAge": "20m", "manager.commandEvents": "all", "manager.kubeAPIQPS": "50.5",
+			"manager.kubeAPIBurst": "100", "manager.logLevel": "debug",
+			"manager.extraArgs": "{--pprof-bind-address=0}", "leaderElection.enabled": "false",
+		}
+		args := []string{"template", "baton", "./charts/baton", "-n", releaseNS, "--show-only", "templates/manager/deployment.yaml"}
+		for k, v := range sets {
+			args = append(args, "--set", k+"="+v)
+		}
+		var d appsv1.Deployment
+		if err := yaml.Unmarshal(helm.run(t, nil, args...), &d); err != nil {
+			t.Fatal(err)
+		}
+		got := d.Spec.Template.Spec.Containers[0].Args
+		want := []string{"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081",
+			"--namespace=team-a", "--namespace=team-b", "--default-ttl=90m", "--assembly-timeout=5m",
+			"--max-payload-bytes=1000000", "--report-max-bytes=300000", "--finished-retention=24h",
+			"--max-concurrent-steps=8", "--max-concurrent-reconciles=4", "--http-allow=api.example.com",
+			"--http-allow=*.svc", "--external-max-age=20m", "--command-events=all", "--kube-api-qps=50.5",
+			"--kube-api-burst=100", "--zap-log-level=debug", "--pprof-bind-address=0"}
+		if !slices.Equal(got, want) {
+			t.Errorf("rendered args:\n got %q\nwant %q", got, want)
+		}
+		// The manager parses them all: with --help last it exits 0 only when every flag
+		// before it parsed.
+		if out, err := exec.Command(manager, append(slices.Clone(got), "--help")...).CombinedOutput(); err != nil {
+			t.Errorf("bin/manager %s --help: %v\n%s", strings.Join(got, " "), err, out)
 		}
 	}) {
 		return
@@ -244,7 +289,7 @@ func TestChart(t *testing.T) {
 	}
 
 	if !t.Run("the manager run with the Deployment's arguments completes a sequence with an external step", func(t *testing.T) {
-		runManager(t, ctx, env, c, deployment(t, ctx, c), dir, stopEnv)
+		runManager(t, ctx, env, c, deployment(t, ctx, c), manager, dir, stopEnv)
 	}) {
 		return
 	}
@@ -378,14 +423,8 @@ func serviceMonitorOf(t *testing.T, manifest []byte) []byte {
 // runManager builds bin/manager, runs it as the chart's ServiceAccount with the arguments
 // of the chart's Deployment, and has it complete examples/external.yaml with a simulated
 // Kubescape operator as the external executor; then stops it as a kubelet would.
-func runManager(t *testing.T, ctx context.Context, env *envtest.Environment, c client.WithWatch, d *appsv1.Deployment, dir string, stopEnv func()) {
+func runManager(t *testing.T, ctx context.Context, env *envtest.Environment, c client.WithWatch, d *appsv1.Deployment, manager, dir string, stopEnv func()) {
 	container := d.Spec.Template.Spec.Containers[0]
-	manager := filepath.Join(dir, "manager")
-	build := exec.Command("go", "build", "-o", manager, "./cmd/manager")
-	build.Dir = localcluster.Root()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/manager: %v\n%s", err, out)
-	}
 	user, err := env.AddUser(envtest.User{Name: managerUser,
 		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + releaseNS, "system:authenticated"}}, nil)
 	if err != nil {
