@@ -79,6 +79,28 @@ func TestChart(t *testing.T) {
 		return
 	}
 
+	t.Run("the chart's CRDs are config/'s", func(t *testing.T) {
+		for crd, base := range map[string]string{
+			"templates/crds/operatorcommands.yaml": "kubescape.io_operatorcommands.yaml",
+			"templates/crds/commandsequences.yaml": "kubescape.io_commandsequences.yaml",
+		} {
+			var rendered, config map[string]any
+			if err := yaml.Unmarshal(helm.run(t, nil, "template", "baton", "./charts/baton", "--show-only", crd), &rendered); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(filepath.Join(localcluster.Root(), "config", "crd", "bases", base))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := yaml.Unmarshal(data, &config); err != nil {
+				t.Fatal(err)
+			}
+			if !equalJSON(rendered["spec"], config["spec"]) {
+				t.Errorf("%s's spec differs from config/crd/bases/%s: run make chart", crd, base)
+			}
+		}
+	})
+
 	manager := filepath.Join(t.TempDir(), "manager")
 	build := exec.Command("go", "build", "-o", manager, "./cmd/manager")
 	build.Dir = localcluster.Root()
