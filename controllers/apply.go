@@ -75,6 +75,9 @@ func (r *SequenceReconciler) act(ctx context.Context, u unit, gates *gateTimes, 
 			gates.observe(mp.Member, now)
 			r.events.command(u, cmd, engine.Event{Reason: eventGateOpened,
 				Message: fmt.Sprintf("gate opened for an external executor: labels %v", mp.GateLabels)})
+			if e, ok := r.unknownVersion(cmd); ok {
+				r.events.command(u, cmd, e)
+			}
 		}
 		return err
 	case engine.ActionRun:
@@ -84,6 +87,20 @@ func (r *SequenceReconciler) act(ctx context.Context, u unit, gates *gateTimes, 
 		r.runner.start(u, cmd, *mp)
 	}
 	return nil
+}
+
+// unknownVersion is the Warning for an external command whose type has in-process
+// handlers, but none at its commandVersion: it is left to an external executor (another
+// component may serve that version), and the Warning makes a mistyped version seen at its
+// gate, not at its TTL.
+func (r *SequenceReconciler) unknownVersion(cmd *batonv1.OperatorCommand) (engine.Event, bool) {
+	versions := r.registry.Versions(cmd.Spec.CommandType)
+	if len(versions) == 0 {
+		return engine.Event{}, false
+	}
+	return engine.Event{Warning: true, Reason: batonv1.ReasonUnknownVersion, Message: fmt.Sprintf(
+		"command type %q is handled in-process at versions %q, not %q: left to an external executor until its TTL",
+		cmd.Spec.CommandType, versions, cmd.Spec.CommandVersion)}, true
 }
 
 // gateTimes observes gate latency: from the completion of the last member of the batch

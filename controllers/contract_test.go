@@ -35,7 +35,8 @@ var _ = Describe("the contract", func() {
 		Expect(k8s.Create(suiteCt, newCommand(ns, "lowest").In("bounds", 0, 1).Obj())).To(Succeed())
 	})
 
-	It("rewrites every string ttl, \"0s\" and \"0\" too, also on a command carrying a routing label", func() {
+	// A command carrying a routing label keeps its string: contract_fixes_test.go.
+	It("rewrites every string ttl, \"0s\" and \"0\" too", func() {
 		startManager(testOptions(), h)
 		create := func(name, ttl string, labels map[string]any) {
 			u := &unstructured.Unstructured{Object: map[string]any{
@@ -47,7 +48,6 @@ var _ = Describe("the contract", func() {
 		}
 		create("zero-s", "0s", nil)
 		create("zero", "0", nil)
-		create("routed", "0s", map[string]any{batonv1.LabelAppName: "operator"})
 		ttlOf := func(name string) func() any {
 			return func() any {
 				raw := &unstructured.Unstructured{}
@@ -57,7 +57,7 @@ var _ = Describe("the contract", func() {
 				return ttl
 			}
 		}
-		for _, name := range []string{"zero-s", "zero", "routed"} {
+		for _, name := range []string{"zero-s", "zero"} {
 			Eventually(ttlOf(name), wait).Should(Equal(int64(0)), name)
 		}
 	})

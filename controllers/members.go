@@ -145,7 +145,7 @@ func (um *unitMembers) set(i int, cmd *batonv1.OperatorCommand, m *engine.Member
 }
 
 func stringTTL(cmd *batonv1.OperatorCommand) int {
-	if cmd.Spec.TTLIsString {
+	if ttlToRewrite(cmd) {
 		return 1
 	}
 	return 0

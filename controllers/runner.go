@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
@@ -191,8 +192,8 @@ func (r *runner) run(jobCtx context.Context, u unit, j *job, cmd *batonv1.Operat
 		r.release(u, cmd)
 		return
 	}
-	if err := r.claim(writeCtx, u, j, cmd, plan); err != nil {
-		log.V(1).Info("claim lost; reconciling again", "error", err.Error())
+	if err := r.claim(ctx, writeCtx, u, j, cmd, plan); err != nil {
+		log.V(1).Info("not claimed; reconciling again", "error", err.Error())
 		r.slots.release()
 		r.release(u, cmd)
 		return
@@ -214,6 +215,11 @@ func (r *runner) run(jobCtx context.Context, u unit, j *job, cmd *batonv1.Operat
 	}
 	if err := r.complete(writeCtx, u, cmd, payload, err); err != nil {
 		log.Error(err, "writing the result")
+		if isRejected(err) {
+			// Even the failure without its payload was refused: the command stays held (a
+			// lost executor would run or fail it again) until its TTL expires it.
+			return
+		}
 		r.release(u, cmd)
 	}
 }
@@ -289,10 +295,22 @@ func (r *runner) release(u unit, cmd *batonv1.OperatorCommand) {
 	}
 }
 
+// errNotClaimed says the job's context ended before its claim: cancelled, past its TTL,
+// its command gone or the manager stopping.
+var errNotClaimed = errors.New("the job ended before its claim")
+
 // claim marks the command started by this executer, guarded by the resourceVersion it was
-// planned from: only one claim of a given observation ever succeeds.
-func (r *runner) claim(ctx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, plan engine.MemberPlan) error {
+// planned from: only one claim of a given observation ever succeeds. A job whose context
+// (jobCtx) ended is not claimed: the check and the mark are one step under the lock that
+// cancelUnit takes, so a cancel either comes first and no claim is sent, or comes after the
+// claim was marked, and then the claim and the cancel's Skipped write, guarded by the same
+// resourceVersion, cannot both land.
+func (r *runner) claim(jobCtx, ctx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, plan engine.MemberPlan) error {
 	r.mu.Lock()
+	if err := context.Cause(jobCtx); err != nil {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %w", errNotClaimed, err)
+	}
 	j.claimed = true // before the write: its watch event may come back at once
 	r.mu.Unlock()
 	now := r.now()
@@ -322,7 +340,9 @@ func (r *runner) attempts(ctx, writeCtx context.Context, u unit, cmd *batonv1.Op
 		}
 		delay := engine.RetryDelay(r.opts, int(cmd.Status.Attempts))
 		message := engine.ClipMessage(fmt.Sprintf("attempt %d failed: %v; retrying in %s", cmd.Status.Attempts, err, delay))
-		if werr := r.writer.writeOwn(writeCtx, cmd, func(s *batonv1.OperatorCommandStatus) { s.Attempts++; s.Message = message }); werr != nil {
+		if werr := r.writer.writeOwn(writeCtx, cmd, func(s *batonv1.OperatorCommandStatus) { s.Attempts++; s.Message = message }); isRejected(werr) {
+			return payload, err // no retry the API server refuses to record: this failure is the result
+		} else if werr != nil {
 			// Not this process's any more (or its TTL passed): the handler's error is no
 			// one's to record here.
 			return nil, fmt.Errorf("recording a retry: %w: %w", errClaimLost, werr)
@@ -346,6 +366,12 @@ func (r *runner) attempt(ctx context.Context, cmd *batonv1.OperatorCommand, hand
 	type result struct {
 		payload any
 		err     error
+	}
+	if ctx.Err() != nil {
+		// Ended after the claim (a cancel, the TTL) or during a backoff: the handler is
+		// not entered; with a free slot and an ended context both ready, a select may
+		// have picked either.
+		return nil, ctx.Err()
 	}
 	done := make(chan result, 1)
 	started := r.clock.Now()
@@ -405,7 +431,15 @@ func (r *runner) complete(ctx context.Context, u unit, cmd *batonv1.OperatorComm
 			s.Message = engine.ClipMessage(fmt.Sprintf("attempt %d failed: %s", s.Attempts, message))
 		}
 	}
-	if err := r.writer.writeOwn(ctx, cmd, outcome); err != nil {
+	err := r.writer.writeOwn(ctx, cmd, outcome)
+	if isRejected(err) {
+		// Refused for good: sending it again would be refused again. The step fails with
+		// the server's message, without the payload; the handler is not run again.
+		data, runErr = nil, &engine.ReasonError{Reason: batonv1.ReasonResultRejected,
+			Message: "the API server refused the result: " + serverMessage(err)}
+		err = r.writer.writeOwn(ctx, cmd, outcome)
+	}
+	if err != nil {
 		return err
 	}
 	e := engine.Event{Reason: string(cmd.Status.Phase), Message: cmd.Status.Message}
@@ -414,6 +448,15 @@ func (r *runner) complete(ctx context.Context, u unit, cmd *batonv1.OperatorComm
 	}
 	r.events.command(u, cmd, e)
 	return nil
+}
+
+// serverMessage is the message of the API server's answer in err, else err's text.
+func serverMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) && status.Status().Message != "" {
+		return status.Status().Message
+	}
+	return err.Error()
 }
 
 // now is the clock's time at the precision the API server keeps (seconds), so what is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -32,7 +33,9 @@ func (w *statusWriter) write(ctx context.Context, cmd *batonv1.OperatorCommand, 
 		return false, nil
 	}
 	orig := cmd.DeepCopy()
-	cmd.Status = want
+	// A copy: want's pointers may be shared (a plan's one instant for all its writes, the
+	// cached object's timestamps), and the patch's response is decoded into cmd.
+	cmd.Status = *want.DeepCopy()
 	if err := w.client.Status().Patch(ctx, cmd, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		*cmd = *orig
 		return false, fmt.Errorf("writing the status of command %s: %w", cmd.Name, err)
@@ -115,9 +118,8 @@ func (w *statusWriter) writeOwn(ctx context.Context, cmd *batonv1.OperatorComman
 // isTransient reports whether a failed write may succeed if sent again unchanged.
 func isTransient(err error) bool {
 	switch {
-	case apierrors.IsBadRequest(err), apierrors.IsInvalid(err), apierrors.IsForbidden(err),
-		apierrors.IsUnauthorized(err), apierrors.IsNotFound(err), apierrors.IsMethodNotSupported(err),
-		apierrors.IsRequestEntityTooLargeError(err), errors.Is(err, context.Canceled):
+	case isRejected(err), apierrors.IsUnauthorized(err), apierrors.IsNotFound(err),
+		apierrors.IsMethodNotSupported(err), errors.Is(err, context.Canceled):
 		return false
 	}
 	return true
@@ -148,4 +150,18 @@ func hasLabels(have, want map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// isRejected reports whether the API server refused a write for good: sent again
+// unchanged, it would be refused again (400, 403, 413, 422, or etcd's "request is too
+// large", which comes as a 500).
+func isRejected(err error) bool {
+	switch {
+	case apierrors.IsBadRequest(err), apierrors.IsForbidden(err), apierrors.IsRequestEntityTooLargeError(err),
+		apierrors.IsInvalid(err):
+		return true
+	case apierrors.IsInternalError(err):
+		return strings.Contains(err.Error(), "request is too large")
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -61,6 +62,24 @@ func (r *Registry) Lookup(commandType, commandVersion string) (Handler, bool) {
 	}
 	h, ok := r.handlers[registryKey{commandType, ""}]
 	return h, ok
+}
+
+// Versions lists, sorted, the commandVersions with a handler of their own for
+// commandType ("" for the one serving any version); none when the type has no handler.
+func (r *Registry) Versions(commandType string) []string {
+	if r == nil {
+		return nil
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var versions []string
+	for key := range r.handlers {
+		if key.commandType == commandType {
+			versions = append(versions, key.commandVersion)
+		}
+	}
+	slices.Sort(versions)
+	return versions
 }
 
 func describeKey(commandType, commandVersion string) string {
