@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/batonhq/baton/steps"
 )
 
@@ -59,6 +61,24 @@ func TestRegistryLookup(t *testing.T) {
 				t.Fatalf("Lookup(%q, %q) = %v, %v; want %s", tc.typ, tc.version, h, ok, tc.want)
 			}
 		})
+	}
+}
+
+// TestRegistryVersions: the versions with a handler of their own, sorted, for a type; none
+// for an unknown type or a nil registry.
+func TestRegistryVersions(t *testing.T) {
+	r := steps.NewRegistry()
+	r.MustRegister("scan", "v2", named("scan-v2"))
+	r.MustRegister("scan", "v1", named("scan-v1"))
+	r.MustRegister("any", "", named("any"))
+	for typ, want := range map[string][]string{"scan": {"v1", "v2"}, "any": {""}, "unknown": nil} {
+		if diff := cmp.Diff(want, r.Versions(typ)); diff != "" {
+			t.Errorf("Versions(%q) (-want +got):\n%s", typ, diff)
+		}
+	}
+	var none *steps.Registry
+	if got := none.Versions("scan"); got != nil {
+		t.Errorf("a nil registry's versions: %v", got)
 	}
 }
 
