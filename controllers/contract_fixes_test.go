@@ -156,7 +156,7 @@ var _ = Describe("a command carrying a routing label with a duration-string ttl"
 			u := &unstructured.Unstructured{Object: map[string]any{
 				"apiVersion": "kubescape.io/v1alpha1", "kind": "OperatorCommand",
 				"metadata": map[string]any{"name": name, "namespace": ns, "labels": labels},
-				"spec": spec,
+				"spec":     spec,
 			}}
 			Expect(k8s.Create(suiteCt, u)).To(Succeed())
 		}
