@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
 
 // Metrics are served on controller-runtime's registry, beside its own reconcile metrics
@@ -36,33 +38,51 @@ var (
 		Name: "baton_active_sequences",
 		Help: "Sequences not yet finished.",
 	})
+
+	sequencesByPhase = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "baton_sequences",
+		Help: "Sequences in this manager's scope, by phase (finished ones until they are deleted).",
+	}, []string{"phase"})
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(commandsTotal, stepDuration, gateLatency, abandonedHandlers, activeSequences)
+	ctrlmetrics.Registry.MustRegister(commandsTotal, stepDuration, gateLatency, abandonedHandlers, activeSequences, sequencesByPhase)
 }
 
-// activeSet keeps baton_active_sequences level-based: each reconcile says whether its
-// sequence is active, so the gauge is right whatever order events came in.
-type activeSet struct {
-	mu  sync.Mutex
-	set map[string]struct{}
+// phaseSet keeps baton_sequences and baton_active_sequences level-based: each reconcile
+// says its sequence's phase, or that it is gone, so the gauges are right whatever order
+// events came in.
+type phaseSet struct {
+	mu     sync.Mutex
+	phases map[string]batonv1.SequencePhase
 }
 
-func (a *activeSet) mark(u unit, active bool) {
+// mark records the phase of u's sequence; "" forgets it (the sequence is gone).
+func (a *phaseSet) mark(u unit, phase batonv1.SequencePhase) {
 	if u.standalone {
 		return // a standalone command is not a sequence
 	}
 	key := u.id()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.set == nil {
-		a.set = map[string]struct{}{}
+	if a.phases == nil {
+		a.phases = map[string]batonv1.SequencePhase{}
 	}
-	if active {
-		a.set[key] = struct{}{}
+	if phase == "" {
+		delete(a.phases, key)
 	} else {
-		delete(a.set, key)
+		a.phases[key] = phase
 	}
-	activeSequences.Set(float64(len(a.set)))
+	counts := map[batonv1.SequencePhase]int{}
+	active := 0
+	for _, p := range a.phases {
+		counts[p]++
+		if !p.Terminal() {
+			active++
+		}
+	}
+	for _, p := range []batonv1.SequencePhase{batonv1.SequenceAssembling, batonv1.SequenceRunning, batonv1.SequenceSucceeded, batonv1.SequenceFailed} {
+		sequencesByPhase.WithLabelValues(string(p)).Set(float64(counts[p]))
+	}
+	activeSequences.Set(float64(active))
 }

@@ -48,7 +48,7 @@ type SequenceReconciler struct {
 	registry *steps.Registry
 	opts     Options
 	runner   *runner
-	active   activeSet
+	phases   phaseSet
 	progress progressWrites
 	created  createdSequences
 	written  ownWrites
@@ -123,7 +123,7 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 	}
 	r.forgetGone(u, view)
 	if len(cmds) == 0 && seq == nil {
-		r.active.mark(u, false)
+		r.phases.mark(u, "")
 		r.written.forget(u)
 		r.progress.wrote(u) // nothing waits to be written for a unit that is gone
 		return ctrl.Result{}, nil
@@ -160,7 +160,7 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 			return requeueOnConflict(err)
 		}
 	}
-	r.active.mark(u, !plan.Status.Phase.Terminal())
+	r.phases.mark(u, plan.Status.Phase)
 
 	retireAt, err := r.retire(ctx, u, cmds, seq, plan, now)
 	if err != nil {

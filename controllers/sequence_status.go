@@ -169,6 +169,6 @@ func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []*batonv1
 	if err := r.deleteSequence(ctx, u, seq); err != nil {
 		return time.Time{}, err
 	}
-	r.active.mark(u, false)
+	r.phases.mark(u, "")
 	return time.Time{}, nil
 }
