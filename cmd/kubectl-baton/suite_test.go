@@ -22,9 +22,14 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/batonhq/baton/cmd/manager/app"
 	"github.com/batonhq/baton/internal/localcluster"
 	"github.com/batonhq/baton/steps"
 )
+
+// reportMaxBytes is the suite manager's --report-max-bytes: small enough that a sequence of
+// a few dozen steps has an incomplete stored report, as one of thousands has at the default.
+const reportMaxBytes = 16 << 10
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the current output")
 
@@ -54,7 +59,7 @@ var _ = BeforeSuite(func() {
 	registry := steps.NewRegistry()
 	handlers.register(registry)
 	var err error
-	cluster, err = localcluster.Start(suiteCtx, registry)
+	cluster, err = localcluster.Start(suiteCtx, registry, func(o *app.Options) { o.ReportMaxBytes = reportMaxBytes })
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(cluster.Stop)
 	k8s = cluster.Client

@@ -27,9 +27,12 @@ import (
 // off, the built-in steps beside the handlers in registry — until ctx ends. Its result
 // arrives on the returned channel once the manager stopped and the Events it was writing
 // are written (see eventFlush).
-func runManager(ctx context.Context, cfg *rest.Config, registry *steps.Registry) (<-chan error, error) {
+func runManager(ctx context.Context, cfg *rest.Config, registry *steps.Registry, tune []func(*app.Options)) (<-chan error, error) {
 	opts := app.DefaultOptions()
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
+	for _, t := range tune {
+		t(&opts)
+	}
 	if err := app.RegisterBuiltins(cfg, opts, registry); err != nil {
 		return nil, err
 	}
@@ -104,14 +107,15 @@ type Cluster struct {
 	managerDone <-chan error
 }
 
-// Start starts the control plane and the manager, with the handlers in registry.
-func Start(ctx context.Context, registry *steps.Registry) (*Cluster, error) {
+// Start starts the control plane and the manager, with the handlers in registry; each tune
+// changes the manager's options (its flags) from bin/manager's defaults.
+func Start(ctx context.Context, registry *steps.Registry, tune ...func(*app.Options)) (*Cluster, error) {
 	env, cfg, c, err := StartEnv()
 	if err != nil {
 		return nil, err
 	}
 	mgrCtx, cancel := context.WithCancel(ctx)
-	done, err := runManager(mgrCtx, cfg, registry)
+	done, err := runManager(mgrCtx, cfg, registry, tune)
 	if err != nil {
 		cancel()
 		return nil, errors.Join(err, env.Stop())
