@@ -247,7 +247,10 @@ func pack(ext string, entries []entry, mtime time.Time) ([]byte, error) {
 				return nil, err
 			}
 		}
-		return buf.Bytes(), zw.Close()
+		if err := zw.Close(); err != nil {
+			return nil, fmt.Errorf("closing the zip archive: %w", err)
+		}
+		return buf.Bytes(), nil
 	}
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
