@@ -46,9 +46,11 @@ func TestBuildBodyFromGo(t *testing.T) {
 		body any
 		want string
 	}{
-		"bytes as they are":   {body: []byte{0xff, 0x00}, want: "\xff\x00"},
-		"raw JSON as it is":   {body: json.RawMessage(`{"a": 1}`), want: `{"a": 1}`},
-		"struct as its JSON":  {body: struct{ CommandName string `json:"commandName"` }{"scan"}, want: `{"commandName":"scan"}`},
+		"bytes as they are": {body: []byte{0xff, 0x00}, want: "\xff\x00"},
+		"raw JSON as it is": {body: json.RawMessage(`{"a": 1}`), want: `{"a": 1}`},
+		"struct as its JSON": {body: struct {
+			CommandName string `json:"commandName"`
+		}{"scan"}, want: `{"commandName":"scan"}`},
 		"string as its bytes": {body: "scan", want: "scan"},
 	}
 	for name, tc := range cases {
