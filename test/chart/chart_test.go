@@ -504,7 +504,7 @@ func runManager(t *testing.T, ctx context.Context, env *envtest.Environment, c c
 			t.Logf("manager logs:\n%s", logs.String())
 		}
 	})
-	stopOnSignal(t, func() { _ = cmd.Process.Kill() }, stopEnv)
+	t.Cleanup(localcluster.OnSignal(func() { _ = cmd.Process.Kill() }, stopEnv))
 
 	for _, probe := range []*corev1.Probe{container.LivenessProbe, container.ReadinessProbe} {
 		if err := localcluster.WaitOK(fmt.Sprintf("http://%s%s", probes, probe.HTTPGet.Path), 60*time.Second); err != nil {

@@ -5,13 +5,10 @@ package chart
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/batonhq/baton/internal/localcluster"
@@ -82,23 +79,4 @@ func serviceMonitorCRD(t *testing.T) string {
 	}
 	t.Logf("ServiceMonitor CRD of prometheus-operator %s", mod.Version)
 	return filepath.Join(mod.Dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_servicemonitors.yaml")
-}
-
-// stopOnSignal runs stops when the test binary gets SIGINT or SIGTERM, before it dies.
-func stopOnSignal(t *testing.T, stops ...func()) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case sig := <-ch:
-			for _, stop := range stops {
-				stop()
-			}
-			fmt.Fprintf(os.Stderr, "stopped the manager and the control plane on %v\n", sig)
-			os.Exit(1)
-		case <-done:
-		}
-	}()
-	t.Cleanup(func() { signal.Stop(ch); close(done) })
 }

@@ -9,10 +9,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -104,7 +102,7 @@ func TestImage(t *testing.T) {
 			t.Logf("manager container logs:\n%s", out)
 		}
 	})
-	stopOnSignal(t, removeContainer, stopEnv)
+	t.Cleanup(localcluster.OnSignal(removeContainer, stopEnv))
 	started := time.Now()
 	if out, err := podman.run(args...); err != nil {
 		t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -223,25 +221,6 @@ func (p podmanCmd) run(args ...string) ([]byte, error) {
 	cmd := exec.Command("podman", args...)
 	cmd.Env = p.env
 	return cmd.CombinedOutput()
-}
-
-// stopOnSignal runs stops when the test binary gets SIGINT or SIGTERM, before it dies.
-func stopOnSignal(t *testing.T, stops ...func()) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case sig := <-ch:
-			for _, stop := range stops {
-				stop()
-			}
-			fmt.Fprintf(os.Stderr, "stopped the manager container and the control plane on %v\n", sig)
-			os.Exit(1)
-		case <-done:
-		}
-	}()
-	t.Cleanup(func() { signal.Stop(ch); close(done) })
 }
 
 func writeFile(t *testing.T, dir, name string, data []byte) string {
