@@ -111,7 +111,8 @@ test-dist: dist ## Validate dist/baton.yaml with krew's validator, install every
 # Each fuzz target runs FUZZTIME; `go test -fuzz` takes one target of one package at a time.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := ./api/v1alpha1/fuzz:FuzzDurationUnmarshalJSON ./api/v1alpha1/fuzz:FuzzOperatorCommandArgs \
-	./engine:FuzzDecide ./engine:FuzzRetries ./engine:FuzzGateLabels ./engine:FuzzCompileExpression
+	./engine:FuzzDecide ./engine:FuzzRetries ./engine:FuzzGateLabels ./engine:FuzzCompileExpression \
+	./engine:FuzzStoredJSONSize
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target of baton's decoders for FUZZTIME each (seed corpora in testdata/fuzz).
