@@ -9,7 +9,8 @@
 // (the cache's commands filed by sequence, in report order, kept by the command watch),
 // which handlers this process is running right now, so that a Running command whose
 // handler is not here is known to have lost its executor, the progress writes waiting to
-// be coalesced, and the set of active sequences behind the baton_active_sequences gauge.
+// be coalesced, and each sequence's phase, behind the baton_sequences and
+// baton_active_sequences gauges.
 //
 // This package must not be imported by engine/ or steps/.
 package controllers

@@ -18,8 +18,8 @@ import (
 // memberIndex holds every unit's commands in report order, each already converted to the
 // engine's Member. The command watch keeps it current, one command per event, before it
 // queues the command's unit: a reconcile reads its members without listing, converting or
-// sorting the whole sequence, work that grew with the sequence on every step (the profile
-// of a 3,000-step chain put it at 60 % of a reconcile). Like the cache it mirrors, its
+// sorting the whole sequence, work that grew with the sequence on every step and dominated
+// a long chain's reconcile. Like the cache it mirrors, its
 // commands and members are shared: read-only.
 type memberIndex struct {
 	registry *steps.Registry
@@ -223,8 +223,8 @@ func memberOf(cmd *batonv1.OperatorCommand, registry *steps.Registry) *engine.Me
 
 // filedMember keeps a member's index and count beside it. The engine reads them, and the
 // phase, for every member of a sequence on every reconcile: read through the cached
-// command's own fields, and the decoded phase string, a pass over a 10,000-member sequence
-// waited on memory for most of its time.
+// command's own fields, and the decoded phase string, a pass over a long sequence waits on
+// memory for most of its time.
 type filedMember struct {
 	index, count int // first: in the cache line of the member's own first fields
 	engine.Member

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"cmp"
-	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -149,74 +147,6 @@ func newDecision(s *Snapshot, opts Options, now time.Time) *decision {
 	return d
 }
 
-// member is the k-th member in report order.
-func (d *decision) member(k int) *Member { return d.snap.Members[d.position(k)] }
-
-// position is the snapshot position of the k-th member in report order.
-func (d *decision) position(k int) int {
-	if d.order == nil {
-		return k
-	}
-	return d.order[k]
-}
-
-// batchEnd is the end of the batch that starts at report position lo.
-func (d *decision) batchEnd(lo int) int {
-	hi := lo + 1
-	for hi < d.n && sameBatch(d.member(lo), d.member(hi)) {
-		hi++
-	}
-	return hi
-}
-
-// inReportOrder is the members' positions in report order.
-func inReportOrder(members []*Member) []int {
-	order := make([]int, len(members))
-	for i := range order {
-		order[i] = i
-	}
-	// Sort positions, not members: a member is large. Positions break ties, so the order
-	// is total and an unstable sort (several times faster than a stable one on a large
-	// sequence) is deterministic.
-	slices.SortFunc(order, func(a, b int) int {
-		if c := CompareMembers(members[a], members[b]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
-	return order
-}
-
-// inOrder is the members in report order.
-func (d *decision) inOrder() []*Member {
-	out := make([]*Member, d.n)
-	for k := range out {
-		out[k] = d.member(k)
-	}
-	return out
-}
-
-// CompareMembers is report order: members without an index first, then by index, then by
-// name.
-func CompareMembers(a, b *Member) int {
-	switch {
-	case a.Index == nil && b.Index != nil:
-		return -1
-	case a.Index != nil && b.Index == nil:
-		return 1
-	case a.Index != nil && b.Index != nil && *a.Index != *b.Index:
-		return cmp.Compare(*a.Index, *b.Index)
-	}
-	return cmp.Compare(a.Name, b.Name)
-}
-
-func sameBatch(a, b *Member) bool {
-	if a.Index == nil || b.Index == nil {
-		return a.Index == nil && b.Index == nil
-	}
-	return *a.Index == *b.Index
-}
-
 // walk decides every member, batch by batch in ascending order, so that what this plan
 // does to batch k (a skip, a failure, an expiry) already counts for batch k+1: one plan
 // carries every consequence of the current instant.
@@ -238,108 +168,6 @@ func (d *decision) walk() {
 		open = open && passed
 		lo = hi
 	}
-}
-
-// scanBatch finds the end of the batch that starts at lo and, in the same pass, whether it
-// is quiet, a batch no plan changes: every member is settled, or, behind a gate this plan
-// keeps shut with nothing failed, every member waits in Pending for an in-process handler
-// before its TTL. passed says whether a quiet batch lets the next open. Deciding a quiet
-// batch member by member would plan nothing for it, at a cost that grows with the sequence
-// on every reconcile; one pass is all a long sequence's quiet members cost.
-func (d *decision) scanBatch(lo int, open bool) (hi int, quiet, passed bool) {
-	first := d.member(lo)
-	settled := d.quiet
-	waiting := d.quiet && !open && d.culprit == nil && d.failure == nil
-	var t tallied
-	for hi = lo; hi < d.n; hi++ {
-		m := d.member(hi)
-		if hi > lo && !sameBatch(first, m) {
-			break
-		}
-		if settled = settled && settledMember(m); settled {
-			t.add(m.Status.Phase)
-		}
-		waiting = waiting && d.waiting(m)
-	}
-	if settled {
-		d.quietTally.merge(t)
-	}
-	return hi, settled || waiting, settled
-}
-
-// settledMember reports whether m is recorded terminal, reported completed, and passed: no
-// plan changes it (rule 1), and it lets the next batch open.
-func settledMember(m *Member) bool {
-	st := &m.Status
-	if !st.Completed {
-		return false
-	}
-	switch st.Phase {
-	case batonv1.CommandSucceeded:
-		return true
-	case batonv1.CommandSkipped:
-		if st.Error != nil && st.Error.Reason == batonv1.ReasonConditionFalse {
-			return true
-		}
-	}
-	return st.Phase.Terminal() && continueOnFailure(m)
-}
-
-// settledLead adds the settled batches that a summary says lead the sequence to the walk,
-// as scanBatch would have, and returns where they end.
-func (d *decision) settledLead(open bool) int {
-	sum := d.summary
-	if sum == nil || sum.settled == 0 {
-		return 0
-	}
-	d.addQuiet(0, sum.settled)
-	d.quietTally.merge(sum.tally)
-	if idx := d.member(sum.settled - 1).Index; open && idx != nil {
-		d.lastOpen, d.opened = *idx, true
-	}
-	return sum.settled
-}
-
-// waitingTail reports whether the members from batch start lo to the end are quiet, as a
-// summary says: each waits for its handler, behind a gate this plan keeps shut with
-// nothing failed, before the earliest of their deadlines. Then they are the walk's last
-// quiet run, as scanBatch would have found them batch by batch.
-func (d *decision) waitingTail(lo int, open bool) bool {
-	sum := d.summary
-	if sum == nil || open || d.culprit != nil || d.failure != nil {
-		return false
-	}
-	for _, w := range sum.waiting {
-		if w.from == lo && !d.passed(w.until) {
-			d.wakeAt(w.until)
-			d.addQuiet(lo, d.n)
-			return true
-		}
-	}
-	return false
-}
-
-// waiting reports whether m, behind a shut gate, waits in Pending for an in-process handler
-// with its TTL still ahead: nothing to write, only a wake-up at its deadline.
-func (d *decision) waiting(m *Member) bool {
-	if !waitsForHandler(m) {
-		return false
-	}
-	_, dl := deadline(m, d.opts)
-	if d.passed(dl) {
-		return false
-	}
-	d.wakeAt(dl)
-	return true
-}
-
-// addQuiet adds a quiet batch to the walk, in the quiet run before it if there is one.
-func (d *decision) addQuiet(lo, hi int) {
-	if last := len(d.segments) - 1; last >= 0 && d.segments[last].states == nil {
-		d.segments[last].hi = hi
-		return
-	}
-	d.segments = append(d.segments, segment{lo: lo, hi: hi})
 }
 
 // decideBatch decides each member of batch [lo, hi) and reports whether the batch passed.
