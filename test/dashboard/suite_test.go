@@ -8,7 +8,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -24,7 +23,6 @@ import (
 // end of its context until the suite releases it, so that a handler is abandoned and
 // baton_abandoned_handlers_total has a series to serve.
 var (
-	cfg        *rest.Config
 	k8s        client.WithWatch
 	suiteCtx   context.Context
 	metricsURL string
@@ -47,18 +45,10 @@ var _ = BeforeSuite(func() {
 	suiteCtx, cancel = context.WithCancel(context.Background())
 	DeferCleanup(cancel)
 
-	By("starting kube-apiserver and etcd")
-	env, restCfg, c, err := localcluster.StartEnv()
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(env.Stop)
-	cfg, k8s = restCfg, c
-
-	By("starting the manager with its metrics endpoint on")
+	By("starting kube-apiserver, etcd and the manager with its metrics endpoint on")
 	addr, err := localcluster.FreeAddress()
 	Expect(err).NotTo(HaveOccurred())
 	metricsURL = "http://" + addr + "/metrics"
-	opts := app.DefaultOptions()
-	opts.MetricsBindAddress, opts.HealthProbeBindAddress = addr, "0"
 	registry := steps.NewRegistry()
 	release := make(chan struct{})
 	var once sync.Once
@@ -67,16 +57,11 @@ var _ = BeforeSuite(func() {
 		<-release // ignores its context: abandoned once its sequence is cancelled
 		return nil, nil
 	}))).To(Succeed())
-	Expect(app.RegisterBuiltins(cfg, opts, registry)).To(Succeed())
-
-	mgrCtx, stop := context.WithCancel(suiteCtx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(mgrCtx, cfg, opts, registry) }()
-	DeferCleanup(func() {
-		stop()
-		Expect(<-done).To(Succeed())
-	})
+	cluster, err := localcluster.Start(suiteCtx, registry, func(o *app.Options) { o.MetricsBindAddress = addr })
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { Expect(cluster.Stop()).To(Succeed()) })
 	DeferCleanup(func() { close(release) }) // runs first: no handler outlives the suite
+	k8s = cluster.Client
 
 	Expect(localcluster.WaitOK(metricsURL, time.Minute)).To(Succeed())
 })
