@@ -20,7 +20,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/batonhq/baton/cmd/manager/app"
@@ -159,28 +158,16 @@ func readConfig(root string) (*config, error) {
 }
 
 // decodeOne decodes the first object of kind in the multi-document YAML file into out.
-func decodeOne(path, kind string, out any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
+func decodeOne[T any](path, kind string, out *T) error {
+	var all []T
+	if err := decodeAll(path, kind, &all); err != nil {
+		return err
 	}
-	reader := utilyaml.NewYAMLReader(bufioReader(data))
-	for {
-		doc, err := reader.Read()
-		if err != nil {
-			return fmt.Errorf("%s holds no %s: %w", path, kind, err)
-		}
-		var meta struct{ Kind string }
-		if err := yaml.Unmarshal(doc, &meta); err != nil {
-			return fmt.Errorf("decoding %s: %w", path, err)
-		}
-		if meta.Kind == kind {
-			if err := yaml.UnmarshalStrict(doc, out); err != nil {
-				return fmt.Errorf("decoding the %s of %s: %w", kind, path, err)
-			}
-			return nil
-		}
+	if len(all) == 0 {
+		return fmt.Errorf("%s holds no %s", path, kind)
 	}
+	*out = all[0]
+	return nil
 }
 
 // toYAML marshals v and indents every line but the first by indent spaces.

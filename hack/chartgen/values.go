@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,10 +14,9 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
-
-func bufioReader(data []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(data)) }
 
 // checkValues fails when a default of the hand-owned values.yaml is not config/'s, or when
 // values.yaml has no value for a manager flag the chart renders.
@@ -117,19 +118,26 @@ func decodeAll[T any](path, kind string, out *[]T) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	for _, doc := range strings.Split(string(data), "\n---") {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
 		var meta struct{ Kind string }
-		if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
 			return fmt.Errorf("decoding %s: %w", path, err)
 		}
 		if meta.Kind != kind {
 			continue
 		}
 		var obj T
-		if err := yaml.UnmarshalStrict([]byte(doc), &obj); err != nil {
+		if err := yaml.UnmarshalStrict(doc, &obj); err != nil {
 			return fmt.Errorf("decoding the %s of %s: %w", kind, path, err)
 		}
 		*out = append(*out, obj)
 	}
-	return nil
 }
