@@ -51,10 +51,12 @@ func init() {
 
 // phaseSet keeps baton_sequences and baton_active_sequences level-based: each reconcile
 // says its sequence's phase, or that it is gone, so the gauges are right whatever order
-// events came in.
+// events came in. Counts move by the difference from the phase recorded before, so a
+// reconcile costs the same however many sequences there are.
 type phaseSet struct {
 	mu     sync.Mutex
 	phases map[string]batonv1.SequencePhase
+	counts map[batonv1.SequencePhase]int
 }
 
 // mark records the phase of u's sequence; "" forgets it (the sequence is gone).
@@ -66,23 +68,30 @@ func (a *phaseSet) mark(u unit, phase batonv1.SequencePhase) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.phases == nil {
-		a.phases = map[string]batonv1.SequencePhase{}
+		a.phases, a.counts = map[string]batonv1.SequencePhase{}, map[batonv1.SequencePhase]int{}
+		for _, p := range []batonv1.SequencePhase{batonv1.SequenceAssembling, batonv1.SequenceRunning, batonv1.SequenceSucceeded, batonv1.SequenceFailed} {
+			sequencesByPhase.WithLabelValues(string(p)).Set(0)
+		}
+	}
+	old := a.phases[key]
+	if old == phase {
+		return
 	}
 	if phase == "" {
 		delete(a.phases, key)
 	} else {
 		a.phases[key] = phase
 	}
-	counts := map[batonv1.SequencePhase]int{}
-	active := 0
-	for _, p := range a.phases {
-		counts[p]++
-		if !p.Terminal() {
-			active++
-		}
+	a.add(old, -1)
+	a.add(phase, +1)
+	activeSequences.Set(float64(a.counts[batonv1.SequenceAssembling] + a.counts[batonv1.SequenceRunning]))
+}
+
+// add moves the count of phase ("" for none) by n, and its gauge with it.
+func (a *phaseSet) add(phase batonv1.SequencePhase, n int) {
+	if phase == "" {
+		return
 	}
-	for _, p := range []batonv1.SequencePhase{batonv1.SequenceAssembling, batonv1.SequenceRunning, batonv1.SequenceSucceeded, batonv1.SequenceFailed} {
-		sequencesByPhase.WithLabelValues(string(p)).Set(float64(counts[p]))
-	}
-	activeSequences.Set(float64(active))
+	a.counts[phase] += n
+	sequencesByPhase.WithLabelValues(string(phase)).Set(float64(a.counts[phase]))
 }
