@@ -121,3 +121,15 @@ func WriteKubeconfig(env *envtest.Environment, dir string) (string, error) {
 	path := filepath.Join(dir, "kubeconfig")
 	return path, os.WriteFile(path, data, 0o600)
 }
+
+// BuildManager builds bin/manager's program from this tree into dir, for suites that run
+// the manager as a process, and returns its path.
+func BuildManager(dir string) (string, error) {
+	bin := filepath.Join(dir, "manager")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/manager")
+	cmd.Dir = Root()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/manager: %w\n%s", err, out)
+	}
+	return bin, nil
+}

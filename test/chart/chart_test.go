@@ -101,11 +101,9 @@ func TestChart(t *testing.T) {
 		}
 	})
 
-	manager := filepath.Join(t.TempDir(), "manager")
-	build := exec.Command("go", "build", "-o", manager, "./cmd/manager")
-	build.Dir = localcluster.Root()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/manager: %v\n%s", err, out)
+	manager, err := localcluster.BuildManager(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	if !t.Run("every manager value renders a flag the manager accepts", func(t *testing.T) {

@@ -3,7 +3,6 @@ package faults_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -43,16 +42,13 @@ var _ = BeforeSuite(func() {
 
 	dir := GinkgoT().TempDir()
 	By("building bin/manager from this tree")
-	managerBin = filepath.Join(dir, "manager")
-	build := exec.Command("go", "build", "-o", managerBin, "./cmd/manager")
-	build.Dir = localcluster.Root()
-	build.Stdout, build.Stderr = GinkgoWriter, GinkgoWriter
-	Expect(build.Run()).To(Succeed())
+	var err error
+	managerBin, err = localcluster.BuildManager(dir)
+	Expect(err).NotTo(HaveOccurred())
 
 	By("starting kube-apiserver and etcd")
 	certDir := filepath.Join(dir, "apiserver")
 	Expect(os.Mkdir(certDir, 0o700)).To(Succeed())
-	var err error
 	env, cfg, k8s, err = localcluster.StartEnv(localcluster.RestartableAPIServer(certDir))
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)

@@ -3,7 +3,6 @@ package app_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,12 +51,7 @@ func buildManager(t *testing.T) string {
 			return
 		}
 		managerBuildDirs = append(managerBuildDirs, dir)
-		managerBinary = filepath.Join(dir, "manager")
-		cmd := exec.Command("go", "build", "-o", managerBinary, "./cmd/manager")
-		cmd.Dir = localcluster.Root()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			managerBuildErr = fmt.Errorf("go build ./cmd/manager: %w\n%s", err, out)
-		}
+		managerBinary, managerBuildErr = localcluster.BuildManager(dir)
 	})
 	if managerBuildErr != nil {
 		t.Fatal(managerBuildErr)
