@@ -1,15 +1,11 @@
 package localcluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"strings"
-	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -26,7 +22,7 @@ import (
 // runManager runs the full baton manager — bin/manager's defaults with its listeners
 // off, the built-in steps beside the handlers in registry — until ctx ends. Its result
 // arrives on the returned channel once the manager stopped and the Events it was writing
-// are written (see eventFlush).
+// are written.
 func runManager(ctx context.Context, cfg *rest.Config, registry *steps.Registry, tune []func(*app.Options)) (<-chan error, error) {
 	opts := app.DefaultOptions()
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
@@ -36,66 +32,10 @@ func runManager(ctx context.Context, cfg *rest.Config, registry *steps.Registry,
 	if err := app.RegisterBuiltins(cfg, opts, registry); err != nil {
 		return nil, err
 	}
-	flush := &eventFlush{}
-	cfg = rest.CopyConfig(cfg)
-	cfg.Wrap(flush.wrap)
 	done := make(chan error, 1)
-	go func() {
-		err := app.Run(ctx, cfg, opts, registry)
-		flush.wait()
-		done <- err
-	}()
+	go func() { done <- app.Run(ctx, cfg, opts, registry) }()
 	return done, nil
 }
-
-// eventFlushTimeout bounds an Event write that outlives the manager.
-const eventFlushTimeout = 10 * time.Second
-
-// eventFlush lets the manager's last Events reach the API server. controller-runtime stops
-// its event broadcaster after every runnable stopped, then at once cancels the context of
-// the writes still in flight: client-go logs each one lost as "Unable to write event ...
-// context canceled" (the end of every make demo). eventFlush sits in the manager's
-// transport: an Event write keeps going when that context ends (bounded by
-// eventFlushTimeout), and the manager counts as stopped only once those writes are done,
-// before the control plane is stopped.
-type eventFlush struct {
-	inFlight sync.WaitGroup
-}
-
-func (f *eventFlush) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		if !isEventWrite(req) {
-			return rt.RoundTrip(req)
-		}
-		f.inFlight.Add(1)
-		defer f.inFlight.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), eventFlushTimeout)
-		defer cancel()
-		resp, err := rt.RoundTrip(req.WithContext(ctx))
-		if err != nil {
-			return nil, err
-		}
-		// The body is read after RoundTrip returns: read it now, within ctx.
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading the response to an Event write: %w", err)
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		return resp, nil
-	})
-}
-
-// wait waits for the Event writes in flight.
-func (f *eventFlush) wait() { f.inFlight.Wait() }
-
-func isEventWrite(req *http.Request) bool {
-	return req.Method != http.MethodGet && strings.Contains(req.URL.Path, "/apis/events.k8s.io/")
-}
-
-type roundTripperFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // Cluster is a local control plane with the baton manager running against it.
 type Cluster struct {

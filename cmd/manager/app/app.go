@@ -185,6 +185,9 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 	}
 	cfg = clientConfig(cfg, opts)
 	cfg.Wrap(controllers.CountWrites) // baton_api_writes_total: the manager's writes by resource
+	flush := &eventFlush{}
+	cfg.Wrap(flush.wrap)
+	defer flush.wait() // after the manager stopped: its last Events are written
 	mgrOpts := ctrl.Options{
 		Scheme: scheme,
 		Cache: cache.Options{

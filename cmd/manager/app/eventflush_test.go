@@ -1,4 +1,4 @@
-package localcluster
+package app
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 // TestEventFlush: an Event write in flight when the manager's context ends is still
-// written, and the manager counts as stopped only after it; other requests are cancelled
+// written, and Run returns only after it; other requests are cancelled
 // as usual.
 func TestEventFlush(t *testing.T) {
 	arrived, release := make(chan struct{}, 2), make(chan struct{})
