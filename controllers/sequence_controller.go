@@ -33,6 +33,10 @@ type Options struct {
 	MaxConcurrentSteps int
 	// MaxConcurrentReconciles bounds the sequences reconciled at once.
 	MaxConcurrentReconciles int
+	// ClaimAfter is how long an idempotent in-process handler runs unclaimed: one that
+	// returns within it is claimed and completed in one status write, one still running
+	// then is claimed then; 0 claims every command before its handler runs.
+	ClaimAfter time.Duration
 	// Executer is written to status.executer of claimed commands: the pod name.
 	Executer string
 	// CommandEvents is the --command-events policy; empty means EventsOutcomes.

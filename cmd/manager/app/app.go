@@ -48,9 +48,12 @@ type Options struct {
 	FinishedRetention       time.Duration
 	MaxConcurrentSteps      int
 	MaxConcurrentReconciles int
-	HTTPAllow               []string
-	ExternalMaxAge          time.Duration
-	CommandEvents           string
+	// ClaimAfter is how long an idempotent handler runs unclaimed: one that returns
+	// within it costs one status write; 0 claims every step before it runs.
+	ClaimAfter     time.Duration
+	HTTPAllow      []string
+	ExternalMaxAge time.Duration
+	CommandEvents  string
 	// KubeAPIQPS and KubeAPIBurst limit the client on this side; 0 sets no client-side
 	// limit, leaving the API server's priority and fairness to protect it, as
 	// controller-runtime itself does.
@@ -70,6 +73,7 @@ func DefaultOptions() Options {
 		ReportMaxBytes:          engine.DefaultReportMaxBytes,
 		MaxConcurrentSteps:      16,
 		MaxConcurrentReconciles: 16,
+		ClaimAfter:              time.Second,
 		ExternalMaxAge:          30 * time.Minute,
 		CommandEvents:           string(controllers.EventsOutcomes),
 	}
@@ -93,6 +97,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.FinishedRetention, "finished-retention", o.FinishedRetention, "Delete a finished sequence and its commands this long after it finished; 0 keeps them.")
 	fs.IntVar(&o.MaxConcurrentSteps, "max-concurrent-steps", o.MaxConcurrentSteps, "In-process handlers running at once.")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Sequences reconciled at once.")
+	fs.DurationVar(&o.ClaimAfter, "claim-after", o.ClaimAfter, "How long an idempotent in-process handler runs before it is claimed; one that returns sooner is claimed and completed in one write. 0: claim every step before it runs.")
 	fs.Func("http-allow", "Host pattern the http step may call (path.Match glob); repeat or comma-separate. Default: none.", func(v string) error {
 		o.HTTPAllow = append(o.HTTPAllow, splitList(v)...)
 		return nil
@@ -233,6 +238,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, registry *steps.Re
 			FinishedRetention:       opts.FinishedRetention,
 			MaxConcurrentSteps:      opts.MaxConcurrentSteps,
 			MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+			ClaimAfter:              opts.ClaimAfter,
 			Executer:                executer(),
 			CommandEvents:           events,
 		})
