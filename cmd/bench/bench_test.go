@@ -37,12 +37,39 @@ apiserver_request_total{code="201",component="apiserver",group="kubescape.io",re
 			in:   `m{a="x\"y,z",b="2"} 3` + "\n",
 			want: []sample{{name: "m", value: 3, labels: map[string]string{"a": `x"y,z`, "b": "2"}}},
 		},
-		"filtered by name; malformed lines skipped": {
-			in:    "a 1\nb{x=\"1\"} 2\nc{broken 3\nb 4\nb notanumber\n",
+		"filtered by name": {
+			in:    "a 1\nb{x=\"1\"} 2\nb 4\n",
 			names: []string{"b"},
 			want: []sample{
 				{name: "b", value: 2, labels: map[string]string{"x": "1"}},
 				{name: "b", value: 4, labels: map[string]string{}},
+			},
+		},
+		"a histogram gives its _sum and _count under the text format's names": {
+			in: `# TYPE apiserver_request_duration_seconds histogram
+apiserver_request_duration_seconds_bucket{resource="leases",verb="PUT",le="0.1"} 3
+apiserver_request_duration_seconds_bucket{resource="leases",verb="PUT",le="+Inf"} 4
+apiserver_request_duration_seconds_sum{resource="leases",verb="PUT"} 0.25
+apiserver_request_duration_seconds_count{resource="leases",verb="PUT"} 4
+`,
+			names: []string{"apiserver_request_duration_seconds_sum", "apiserver_request_duration_seconds_count"},
+			want: []sample{
+				{name: "apiserver_request_duration_seconds_count", value: 4, labels: map[string]string{"resource": "leases", "verb": "PUT"}},
+				{name: "apiserver_request_duration_seconds_sum", value: 0.25, labels: map[string]string{"resource": "leases", "verb": "PUT"}},
+			},
+		},
+		"a summary too, and a gauge by its own name": {
+			in: `# TYPE workqueue_depth gauge
+workqueue_depth{name="sequence"} 7
+# TYPE rpc_seconds summary
+rpc_seconds{quantile="0.5"} 0.1
+rpc_seconds_sum 2
+rpc_seconds_count 10
+`,
+			want: []sample{
+				{name: "rpc_seconds_count", value: 10, labels: map[string]string{}},
+				{name: "rpc_seconds_sum", value: 2, labels: map[string]string{}},
+				{name: "workqueue_depth", value: 7, labels: map[string]string{"name": "sequence"}},
 			},
 		},
 	}
@@ -59,9 +86,22 @@ apiserver_request_total{code="201",component="apiserver",group="kubescape.io",re
 	}
 }
 
+func TestParseSamplesRefusesAMalformedScrape(t *testing.T) {
+	for name, in := range map[string]string{
+		"unclosed labels": "c{broken 3\n",
+		"not a number":    "b notanumber\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got, err := parseSamples(strings.NewReader("a 1\n" + in)); err == nil {
+				t.Errorf("parsed %q into %v, want an error", in, got)
+			}
+		})
+	}
+}
+
 func TestRequestDiff(t *testing.T) {
 	metrics := func(lines ...string) requestCounts {
-		samples, err := parseSamples(strings.NewReader(strings.Join(lines, "\n")))
+		samples, err := parseSamples(strings.NewReader(strings.Join(lines, "\n")+"\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +284,7 @@ func TestSettingsSelection(t *testing.T) {
 
 func TestAPIMetrics(t *testing.T) {
 	scrape := func(lines ...string) apiMetrics {
-		samples, err := parseSamples(strings.NewReader(strings.Join(lines, "\n")), apiMetricNames...)
+		samples, err := parseSamples(strings.NewReader(strings.Join(lines, "\n")+"\n"), apiMetricNames...)
 		if err != nil {
 			t.Fatal(err)
 		}

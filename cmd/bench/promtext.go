@@ -1,114 +1,81 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
+	"math"
+	"slices"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// sample is one line of the Prometheus text exposition format.
+// sample is one series of a scrape, flattened the way the text exposition format writes
+// it: a histogram or summary gives name_sum and name_count (its buckets and quantiles are
+// not read).
 type sample struct {
 	name   string
 	labels map[string]string
 	value  float64
 }
 
-// parseSamples reads the Prometheus text format, keeping only the metrics whose name is
-// in names (all of them when names is empty). Comments and malformed lines are skipped:
-// the scrape is a measurement, not a validation.
+// parseSamples parses a scrape in the Prometheus text exposition format (kube-apiserver's
+// and the manager's /metrics) with expfmt's parser, keeping only the series whose
+// flattened name is in names (all of them when names is empty). A scrape that does not
+// parse is an error: its counters would be wrong, not missing.
 func parseSamples(r io.Reader, names ...string) ([]sample, error) {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
+	// expfmt's zero TextParser has no name validation scheme and refuses every name;
+	// UTF-8 accepts what any exporter may write (kube-apiserver's names are legacy ones).
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parsing metrics: %w", err)
 	}
+	keep := func(name string) bool { return len(names) == 0 || slices.Contains(names, name) }
 	var out []sample
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
+	for name, mf := range families {
+		for _, m := range mf.GetMetric() {
+			labels := make(map[string]string, len(m.GetLabel()))
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			for _, s := range flatten(name, mf.GetType(), m) {
+				if keep(s.name) && !math.IsNaN(s.value) {
+					s.labels = labels
+					out = append(out, s)
+				}
+			}
 		}
-		s, ok := parseSample(line)
-		if !ok || (len(want) > 0 && !want[s.name]) {
-			continue
+	}
+	// Families come from a map: the order is made stable for the callers and tests.
+	slices.SortStableFunc(out, func(a, b sample) int {
+		switch {
+		case a.name < b.name:
+			return -1
+		case a.name > b.name:
+			return 1
 		}
-		out = append(out, s)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading metrics: %w", err)
-	}
+		return 0
+	})
 	return out, nil
 }
 
-// parseSample parses `name{k="v",...} value [timestamp]`.
-func parseSample(line string) (sample, bool) {
-	s := sample{labels: map[string]string{}}
-	i := strings.IndexAny(line, "{ ")
-	if i <= 0 {
-		return s, false
-	}
-	s.name = line[:i]
-	rest := line[i:]
-	if rest[0] == '{' {
-		end, ok := parseLabels(rest[1:], s.labels)
-		if !ok {
-			return s, false
-		}
-		rest = rest[1+end:]
-	}
-	fields := strings.Fields(rest)
-	if len(fields) == 0 {
-		return s, false
-	}
-	v, err := strconv.ParseFloat(fields[0], 64)
-	if err != nil {
-		return s, false
-	}
-	s.value = v
-	return s, true
-}
-
-// parseLabels reads `k="v",k2="v2"}` into into and returns the index just past the '}'.
-func parseLabels(in string, into map[string]string) (int, bool) {
-	i := 0
-	for {
-		for i < len(in) && (in[i] == ' ' || in[i] == ',') {
-			i++
-		}
-		if i >= len(in) {
-			return 0, false
-		}
-		if in[i] == '}' {
-			return i + 1, true
-		}
-		eq := strings.IndexByte(in[i:], '=')
-		if eq < 0 || i+eq+1 >= len(in) || in[i+eq+1] != '"' {
-			return 0, false
-		}
-		key := strings.TrimSpace(in[i : i+eq])
-		i += eq + 2
-		var val strings.Builder
-		for ; i < len(in) && in[i] != '"'; i++ {
-			if in[i] == '\\' && i+1 < len(in) {
-				i++
-				switch in[i] {
-				case 'n':
-					val.WriteByte('\n')
-				default:
-					val.WriteByte(in[i])
-				}
-				continue
-			}
-			val.WriteByte(in[i])
-		}
-		if i >= len(in) {
-			return 0, false
-		}
-		i++ // closing quote
-		into[key] = val.String()
+// flatten is a metric's series as the text format names them; labels are set by the caller.
+func flatten(name string, t dto.MetricType, m *dto.Metric) []sample {
+	switch t {
+	case dto.MetricType_COUNTER:
+		return []sample{{name: name, value: m.GetCounter().GetValue()}}
+	case dto.MetricType_GAUGE:
+		return []sample{{name: name, value: m.GetGauge().GetValue()}}
+	case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
+		h := m.GetHistogram()
+		return []sample{{name: name + "_sum", value: h.GetSampleSum()}, {name: name + "_count", value: float64(h.GetSampleCount())}}
+	case dto.MetricType_SUMMARY:
+		s := m.GetSummary()
+		return []sample{{name: name + "_sum", value: s.GetSampleSum()}, {name: name + "_count", value: float64(s.GetSampleCount())}}
+	default: // untyped
+		return []sample{{name: name, value: m.GetUntyped().GetValue()}}
 	}
 }
 
