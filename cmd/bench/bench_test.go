@@ -101,7 +101,7 @@ func TestParseSamplesRefusesAMalformedScrape(t *testing.T) {
 
 func TestRequestDiff(t *testing.T) {
 	metrics := func(lines ...string) requestCounts {
-		samples, err := parseSamples(strings.NewReader(strings.Join(lines, "\n")+"\n"))
+		samples, err := parseSamples(strings.NewReader(strings.Join(lines, "\n") + "\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
