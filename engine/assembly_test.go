@@ -28,7 +28,7 @@ func TestDecideAssembly(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/1", Message: "running: 0/1 commands finished"},
 				Members:  map[string]outcome{"a": runNow},
-				Events:   running("running: 0/1 commands finished"),
+				Events:   running(1),
 			},
 		},
 		"a standalone external command gets its gate opened": {
@@ -37,7 +37,7 @@ func TestDecideAssembly(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/1", Message: "running: 0/1 commands finished"},
 				Members:  map[string]outcome{"a": openGate},
-				Events:   running("running: 0/1 commands finished"),
+				Events:   running(1),
 			},
 		},
 		"a standalone external command with a routing label is left to its executor, without warning": {
@@ -46,7 +46,7 @@ func TestDecideAssembly(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/1", Message: "running: 0/1 commands finished"},
 				Members:  map[string]outcome{"a": pendingQuiet},
-				Events:   running("running: 0/1 commands finished"),
+				Events:   running(1),
 			},
 		},
 		"nothing runs before every member is present; the earliest deadline wakes": {
@@ -75,7 +75,7 @@ func TestDecideAssembly(t *testing.T) {
 					"a": finished(batonv1.CommandFailed, batonv1.ReasonIncomplete, incompleteTTL),
 					"b": finished(batonv1.CommandFailed, batonv1.ReasonIncomplete, incompleteTTL),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonIncomplete, Message: incompleteTTL}},
+				Events: []Event{ended(batonv1.SequenceFailed, incompleteTTL)},
 			},
 		},
 		"not assembled at the assembly timeout: Incomplete": {
@@ -85,7 +85,7 @@ func TestDecideAssembly(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonIncomplete, Progress: "1/2", Message: incompleteTimeout},
 				Members:  map[string]outcome{"a": finished(batonv1.CommandFailed, batonv1.ReasonIncomplete, incompleteTimeout)},
-				Events:   []Event{{Warning: true, Reason: batonv1.ReasonIncomplete, Message: incompleteTimeout}},
+				Events:   []Event{ended(batonv1.SequenceFailed, incompleteTimeout)},
 			},
 		},
 		"no TTL and no assembly timeout: assembly waits without a wake-up": {
@@ -102,7 +102,7 @@ func TestDecideAssembly(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/2", CurrentBatch: ptr(0), Message: "batch 0 running: 0/2 commands finished"},
 				Members:  map[string]outcome{"a": runNow, "b": pendingQuiet},
-				Events:   running("batch 0 running: 0/2 commands finished"),
+				Events:   running(2),
 			},
 		},
 		"members disagree on commandCount: InconsistentCount": {
@@ -114,7 +114,7 @@ func TestDecideAssembly(t *testing.T) {
 					"a": finished(batonv1.CommandFailed, batonv1.ReasonInconsistentCount, disagree),
 					"b": finished(batonv1.CommandFailed, batonv1.ReasonInconsistentCount, disagree),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonInconsistentCount, Message: disagree}},
+				Events: []Event{ended(batonv1.SequenceFailed, disagree)},
 			},
 		},
 		"a member without commandCount beside others: InconsistentCount": {
@@ -126,7 +126,7 @@ func TestDecideAssembly(t *testing.T) {
 					"a": finished(batonv1.CommandFailed, batonv1.ReasonInconsistentCount, noCount),
 					"b": finished(batonv1.CommandFailed, batonv1.ReasonInconsistentCount, noCount),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonInconsistentCount, Message: noCount}},
+				Events: []Event{ended(batonv1.SequenceFailed, noCount)},
 			},
 		},
 		"commandCount 0: InconsistentCount": {
@@ -135,7 +135,7 @@ func TestDecideAssembly(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonInconsistentCount, Progress: "1/1", FailedMember: "a", Message: "commandCount 0 is not a sequence size"},
 				Members:  map[string]outcome{"a": finished(batonv1.CommandFailed, batonv1.ReasonInconsistentCount, "commandCount 0 is not a sequence size")},
-				Events:   []Event{{Warning: true, Reason: batonv1.ReasonInconsistentCount, Message: "commandCount 0 is not a sequence size"}},
+				Events:   []Event{ended(batonv1.SequenceFailed, "commandCount 0 is not a sequence size")},
 			},
 		},
 		"more members than commandCount: TooManyCommands": {
@@ -148,7 +148,7 @@ func TestDecideAssembly(t *testing.T) {
 					"b": finished(batonv1.CommandFailed, batonv1.ReasonTooManyCommands, tooMany),
 					"c": finished(batonv1.CommandFailed, batonv1.ReasonTooManyCommands, tooMany),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonTooManyCommands, Message: tooMany}},
+				Events: []Event{ended(batonv1.SequenceFailed, tooMany)},
 			},
 		},
 		"a member without commandIndex: MissingIndex": {
@@ -160,7 +160,7 @@ func TestDecideAssembly(t *testing.T) {
 					"a": finished(batonv1.CommandFailed, batonv1.ReasonMissingIndex, noIndex),
 					"b": finished(batonv1.CommandFailed, batonv1.ReasonMissingIndex, noIndex),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonMissingIndex, Message: noIndex}},
+				Events: []Event{ended(batonv1.SequenceFailed, noIndex)},
 			},
 		},
 		"a member arriving after start breaks the count: waiting ones fail, started ones finish": {
@@ -197,7 +197,7 @@ func TestDecideAssembly(t *testing.T) {
 					"b": finished(batonv1.CommandFailed, batonv1.ReasonTooManyCommands, tooMany),
 					"c": finished(batonv1.CommandFailed, batonv1.ReasonTooManyCommands, tooMany),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonTooManyCommands, Message: tooMany}},
+				Events: []Event{ended(batonv1.SequenceFailed, tooMany)},
 			},
 		},
 		"a member deleted after start does not send the sequence back to assembly": {

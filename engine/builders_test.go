@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -229,8 +230,17 @@ func runDecideCases(t *testing.T, cases map[string]decideCase) {
 	}
 }
 
-// running is the event of a sequence that starts running with message.
-func running(message string) []Event { return []Event{{Reason: "Running", Message: message}} }
+// running is the event of a sequence of n commands that starts running.
+func running(n int) []Event { return []Event{startEvent(n)} }
+
+func startEvent(n int) Event {
+	return Event{Reason: batonv1.EventSequenceRunning, Message: fmt.Sprintf("started: all %d commands present", n), PhaseChange: true}
+}
+
+// ended is the end event of a sequence that ends in phase with message.
+func ended(phase batonv1.SequencePhase, message string) Event {
+	return Event{Reason: batonv1.EventReason(phase), Message: message, PhaseChange: true}
+}
 
 // Shorthands for the outcomes that repeat.
 var (
@@ -248,7 +258,8 @@ var (
 func finished(phase batonv1.CommandPhase, reason, message string) outcome {
 	return outcome{
 		Action: ActionSetStatus, Phase: phase, Recorded: phase, Reason: reason, Message: message,
-		Events: []Event{{Warning: phase != batonv1.CommandSkipped || reason == batonv1.ReasonPredecessorFailed, Reason: reason, Message: message}},
+		Events: []Event{{Warning: phase != batonv1.CommandSkipped || reason == batonv1.ReasonPredecessorFailed,
+			Reason: batonv1.EventReason(reason), Message: message}},
 	}
 }
 

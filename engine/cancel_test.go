@@ -16,13 +16,13 @@ func TestDecideCancel(t *testing.T) {
 				MakeMember("c").Seq(1, 3))),
 			now: at(time.Minute),
 			want: result{
-				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "2/3", Message: waiting},
+				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "2/3", Message: waiting, CurrentBatch: ptr(0)},
 				Members: map[string]outcome{
 					"a": runningQuiet,
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonCancelled, msgCancelled),
 					"c": finished(batonv1.CommandSkipped, batonv1.ReasonCancelled, msgCancelled),
 				},
-				Events: running(waiting),
+				Events: running(3),
 			},
 		},
 		"once nothing runs, the sequence fails with Cancelled": {
@@ -30,12 +30,13 @@ func TestDecideCancel(t *testing.T) {
 				MakeMember("b").Seq(1, 2))),
 			now: at(time.Minute),
 			want: result{
-				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonCancelled, Progress: "2/2", Message: msgCancelled},
+				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonCancelled, Progress: "2/2", Message: msgCancelled,
+					CurrentBatch: ptr(0)},
 				Members: map[string]outcome{
 					"a": {Phase: batonv1.CommandFailed, Recorded: batonv1.CommandFailed, Reason: batonv1.ReasonCancelled},
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonCancelled, msgCancelled),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonCancelled, Message: msgCancelled}},
+				Events: []Event{startEvent(2), ended(batonv1.SequenceFailed, msgCancelled)},
 			},
 		},
 		"a finished sequence is not cancelled again": {

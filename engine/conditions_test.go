@@ -33,7 +33,7 @@ func TestDecideConditions(t *testing.T) {
 				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonInvalidCondition, Progress: "2/2", CurrentBatch: ptr(1),
 					FailedMember: "b", Message: "command b failed (InvalidCondition): " + full},
 				Members: map[string]outcome{"fetch": succeededQuiet, "b": finished(batonv1.CommandFailed, batonv1.ReasonInvalidCondition, full)},
-				Events:  []Event{{Warning: true, Reason: batonv1.ReasonInvalidCondition, Message: "command b failed (InvalidCondition): " + full}},
+				Events:  []Event{startEvent(2), ended(batonv1.SequenceFailed, "command b failed (InvalidCondition): "+full)},
 			},
 		}
 	}
@@ -47,7 +47,7 @@ func TestDecideConditions(t *testing.T) {
 			want: result{
 				Sequence: seq("1/2", 1, "batch 1 running: 1/2 commands finished"),
 				Members:  map[string]outcome{"fetch": succeededQuiet, "b": readyRun},
-				Events:   running("batch 1 running: 1/2 commands finished"),
+				Events:   running(2),
 			},
 		},
 		"a false condition: Skipped, ConditionFalse, and the sequence succeeds": {
@@ -57,7 +57,7 @@ func TestDecideConditions(t *testing.T) {
 				Sequence: seqOutcome{Phase: batonv1.SequenceSucceeded, Progress: "2/2", CurrentBatch: ptr(1), Message: "all 2 commands finished"},
 				Members: map[string]outcome{"fetch": succeededQuiet,
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonConditionFalse, `condition "steps.fetch.payload.count > 5" is false`)},
-				Events: []Event{{Reason: "Succeeded", Message: "all 2 commands finished"}},
+				Events: []Event{startEvent(2), ended(batonv1.SequenceSucceeded, "1/2 succeeded, 1 skipped in 0s")},
 			},
 		},
 		"a condition that does not compile: InvalidCondition": invalid("steps.", "compiling expression: unexpected end of expression (1:6)"),
@@ -74,7 +74,7 @@ func TestDecideConditions(t *testing.T) {
 			full := fmt.Sprintf("condition %q: %s", clipTo(long, 200), "compiling expression: compilation failed: expression exceeds maximum allowed nodes (1:1002)")
 			c.want.Members["b"] = finished(batonv1.CommandFailed, batonv1.ReasonInvalidCondition, full)
 			c.want.Sequence.Message = "command b failed (InvalidCondition): " + full
-			c.want.Events = []Event{{Warning: true, Reason: batonv1.ReasonInvalidCondition, Message: "command b failed (InvalidCondition): " + full}}
+			c.want.Events = []Event{startEvent(2), ended(batonv1.SequenceFailed, "command b failed (InvalidCondition): "+full)}
 			return c
 		}(),
 	})

@@ -351,7 +351,7 @@ func (d *decision) finish(ms *memberState, phase batonv1.CommandPhase, reason, m
 	ms.plan.Deadline = ms.deadline
 	ms.plan.Events = append(ms.plan.Events, Event{
 		Warning: phase != batonv1.CommandSkipped || reason == batonv1.ReasonPredecessorFailed,
-		Reason:  reason,
+		Reason:  batonv1.EventReason(reason),
 		Message: message,
 	})
 }
@@ -362,8 +362,9 @@ func (d *decision) wakeAt(t time.Time) {
 	}
 }
 
-func (d *decision) sequenceEvent(warning bool, reason, message string) {
-	d.events = append(d.events, Event{Warning: warning, Reason: reason, Message: ClipMessage(message)})
+// sequenceEvent records a Warning on the sequence.
+func (d *decision) sequenceEvent(reason batonv1.EventReason, message string) {
+	d.events = append(d.events, Event{Warning: true, Reason: reason, Message: ClipMessage(message)})
 }
 
 // memberPlans are the plans of the members decided one by one, in report order.

@@ -92,7 +92,7 @@ func (d *decision) openGate(ms *memberState) {
 	ms.plan.Phase = batonv1.CommandReady
 	ms.plan.GateLabels = labels
 	if ms.m.Status.Phase != batonv1.CommandReady {
-		ms.plan.Events = append(ms.plan.Events, Event{Reason: string(batonv1.CommandReady), Message: msgReadyExternal})
+		ms.plan.Events = append(ms.plan.Events, Event{Reason: batonv1.EventReady, Message: msgReadyExternal})
 	}
 }
 
@@ -130,7 +130,7 @@ func (d *decision) cutoff(ms *memberState) bool {
 		"age limit %s (--external-max-age) less a %s margin for its debounce: split the sequence or raise "+
 		"the executor's limit", ms.m.Name, d.now.Sub(ms.m.CreationTimestamp).Truncate(1e9), maxAge, ExecutorCutoffMargin)
 	d.finish(ms, batonv1.CommandFailed, batonv1.ReasonExecutorCutoff, msg)
-	d.sequenceEvent(true, batonv1.ReasonExecutorCutoff, msg)
+	d.sequenceEvent(batonv1.ReasonExecutorCutoff, msg)
 	return true
 }
 

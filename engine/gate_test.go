@@ -22,7 +22,7 @@ func TestDecideGate(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/2", CurrentBatch: ptr(0), Message: "batch 0 running: 0/2 commands finished"},
 				Members:  map[string]outcome{"a": runningQuiet, "b": pendingRecorded},
-				Events:   running("batch 0 running: 0/2 commands finished"),
+				Events:   running(2),
 			},
 		},
 		"indexes may start anywhere and leave gaps": {
@@ -35,7 +35,7 @@ func TestDecideGate(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "1/3", CurrentBatch: ptr(10), Message: "batch 10 running: 1/3 commands finished"},
 				Members:  map[string]outcome{"a": succeededQuiet, "b": readyRun, "c": pendingRecorded},
-				Events:   running("batch 10 running: 1/3 commands finished"),
+				Events:   running(3),
 			},
 		},
 		"a step skipped by its condition counts as success: the next batch opens in the same plan": {
@@ -52,7 +52,7 @@ func TestDecideGate(t *testing.T) {
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonConditionFalse, `condition "false" is false`),
 					"c": readyRun,
 				},
-				Events: running("batch 2 running: 2/3 commands finished"),
+				Events: running(3),
 			},
 		},
 		"a failure marked continue-on-failure does not block; the sequence succeeds": {
@@ -64,7 +64,7 @@ func TestDecideGate(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceSucceeded, Progress: "2/2", CurrentBatch: ptr(1), Message: "all 2 commands finished"},
 				Members:  map[string]outcome{"a": failedQuiet, "b": succeededQuiet},
-				Events:   []Event{{Reason: "Succeeded", Message: "all 2 commands finished"}},
+				Events:   []Event{startEvent(2), ended(batonv1.SequenceSucceeded, "1/2 succeeded, 1 failed in 0s")},
 			},
 		},
 		"continue-on-failure other than \"true\" blocks": {
@@ -80,7 +80,7 @@ func TestDecideGate(t *testing.T) {
 					"a": failedQuiet,
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, afterA),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonHandlerFailed, Message: afterA + ": boom"}},
+				Events: []Event{startEvent(2), ended(batonv1.SequenceFailed, afterA+": boom")},
 			},
 		},
 		"a failure skips every later batch while its own batch finishes": {
@@ -100,7 +100,7 @@ func TestDecideGate(t *testing.T) {
 					"c": finished(batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, afterA),
 					"d": finished(batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, afterA),
 				},
-				Events: running(afterA + ": boom" + stillRunning),
+				Events: running(4),
 			},
 		},
 		"once the failed batch finished the sequence fails with the culprit's reason": {
@@ -122,7 +122,7 @@ func TestDecideGate(t *testing.T) {
 					"b": succeededQuiet,
 					"c": {Phase: batonv1.CommandSkipped, Recorded: batonv1.CommandSkipped, Reason: batonv1.ReasonPredecessorFailed, Message: afterA},
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonHandlerFailed, Message: afterA + ": boom"}},
+				Events: []Event{ended(batonv1.SequenceFailed, afterA+": boom")},
 			},
 		},
 		"a skipped predecessor (not by condition) blocks too": {
@@ -138,8 +138,8 @@ func TestDecideGate(t *testing.T) {
 					"a": {Phase: batonv1.CommandSkipped, Recorded: batonv1.CommandSkipped, Reason: batonv1.ReasonPredecessorFailed, Message: "command z failed (HandlerFailed)"},
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, "command a was skipped (PredecessorFailed)"),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonPredecessorFailed,
-					Message: "command a was skipped (PredecessorFailed): command z failed (HandlerFailed)"}},
+				Events: []Event{startEvent(2), ended(batonv1.SequenceFailed,
+					"command a was skipped (PredecessorFailed): command z failed (HandlerFailed)")},
 			},
 		},
 	})
@@ -170,7 +170,7 @@ func TestDecideExternal(t *testing.T) {
 				Sequence: seqOutcome{Phase: batonv1.SequenceFailed, Reason: batonv1.ReasonInvalidGateLabels, Progress: "1/1", FailedMember: "a",
 					Message: "command a failed (InvalidGateLabels): " + msg},
 				Members: map[string]outcome{"a": finished(batonv1.CommandFailed, batonv1.ReasonInvalidGateLabels, msg)},
-				Events:  []Event{{Warning: true, Reason: batonv1.ReasonInvalidGateLabels, Message: "command a failed (InvalidGateLabels): " + msg}},
+				Events:  []Event{startEvent(1), ended(batonv1.SequenceFailed, "command a failed (InvalidGateLabels): "+msg)},
 			},
 		}
 	}
@@ -185,7 +185,7 @@ func TestDecideExternal(t *testing.T) {
 					Message:    msgReadyExternal,
 					GateLabels: map[string]string{batonv1.LabelGate: batonv1.GateOpen, batonv1.LabelAppName: "operator"},
 					Events:     []Event{{Reason: "Ready", Message: msgReadyExternal}}}},
-				Events: running("running: 0/1 commands finished"),
+				Events: running(1),
 			},
 		},
 		"gate labels that are not JSON: InvalidGateLabels": badLabels(`app-name=operator`,
@@ -207,7 +207,7 @@ func TestDecideExternal(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/2", CurrentBatch: ptr(0), Message: "batch 0 running: 0/2 commands finished"},
 				Members:  map[string]outcome{"a": runningQuiet, "b": {Phase: batonv1.CommandRunning, Recorded: batonv1.CommandReady}},
-				Events:   running("batch 0 running: 0/2 commands finished"),
+				Events:   running(2),
 				NextWake: at(time.Hour),
 			},
 		},
@@ -220,7 +220,7 @@ func TestDecideExternal(t *testing.T) {
 					Message: "command a failed (HandlerFailed): boom; waiting for the commands already started to finish"},
 				Members: map[string]outcome{"a": {Phase: batonv1.CommandFailed, Recorded: batonv1.CommandFailed, Reason: batonv1.ReasonHandlerFailed},
 					"b": readyQuiet},
-				Events: running("command a failed (HandlerFailed): boom; waiting for the commands already started to finish"),
+				Events: running(2),
 			},
 		},
 		"an open gate is quiet until the TTL passes, then Expired": {
@@ -231,8 +231,8 @@ func TestDecideExternal(t *testing.T) {
 					Message: "command a expired (Expired): TTL 1m0s from creation passed at 2026-03-01T12:01:00Z"},
 				Members: map[string]outcome{"a": finished(batonv1.CommandExpired, batonv1.ReasonExpired,
 					"TTL 1m0s from creation passed at 2026-03-01T12:01:00Z")},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonExpired,
-					Message: "command a expired (Expired): TTL 1m0s from creation passed at 2026-03-01T12:01:00Z"}},
+				Events: []Event{startEvent(1), ended(batonv1.SequenceFailed,
+					"command a expired (Expired): TTL 1m0s from creation passed at 2026-03-01T12:01:00Z")},
 			},
 		},
 		"the executor's success is recorded once reported": {
@@ -243,7 +243,7 @@ func TestDecideExternal(t *testing.T) {
 				Sequence: seqOutcome{Phase: batonv1.SequenceSucceeded, Progress: "1/1", CurrentBatch: ptr(0), Message: "all 1 commands finished"},
 				Members: map[string]outcome{"a": {Action: ActionSetStatus, Phase: batonv1.CommandSucceeded, Recorded: batonv1.CommandSucceeded,
 					Message: "completed by operator", Events: []Event{{Reason: "Succeeded", Message: "completed by operator"}}}},
-				Events: []Event{{Reason: "Succeeded", Message: "all 1 commands finished"}},
+				Events: []Event{startEvent(1), ended(batonv1.SequenceSucceeded, "1/1 succeeded in 0s")},
 			},
 		},
 		"the executor's failure is recorded once reported": {
@@ -257,7 +257,7 @@ func TestDecideExternal(t *testing.T) {
 				Members: map[string]outcome{"a": {Action: ActionSetStatus, Phase: batonv1.CommandFailed, Recorded: batonv1.CommandFailed,
 					Reason: "ScanFailed", Message: "Failed by operator: ScanFailed: no nodes",
 					Events: []Event{{Warning: true, Reason: "ScanFailed", Message: "Failed by operator: ScanFailed: no nodes"}}}},
-				Events: []Event{{Warning: true, Reason: "ScanFailed", Message: "command a failed (ScanFailed): no nodes"}},
+				Events: []Event{startEvent(1), ended(batonv1.SequenceFailed, "command a failed (ScanFailed): no nodes")},
 			},
 		},
 		"a routing label before the gate opened: Ungated warnings, no write": {
@@ -268,7 +268,7 @@ func TestDecideExternal(t *testing.T) {
 				Members: map[string]outcome{"a": runningQuiet, "b": {Phase: batonv1.CommandPending,
 					Events: []Event{{Warning: true, Reason: batonv1.ReasonUngated, Message: ungatedMsg}}}},
 				Events: append([]Event{{Warning: true, Reason: batonv1.ReasonUngated, Message: ungatedMsg}},
-					running("batch 0 running: 0/2 commands finished")...),
+					running(2)...),
 			},
 		},
 		"an ungated member whose gate opens is not written to": {
@@ -277,7 +277,7 @@ func TestDecideExternal(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "1/2", CurrentBatch: ptr(1), Message: "batch 1 running: 1/2 commands finished"},
 				Members:  map[string]outcome{"a": succeededQuiet, "b": pendingQuiet},
-				Events:   running("batch 1 running: 1/2 commands finished"),
+				Events:   running(2),
 			},
 		},
 		"a held member waits and wakes at its executor's cutoff": {
@@ -287,7 +287,7 @@ func TestDecideExternal(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/2", CurrentBatch: ptr(0), Message: "batch 0 running: 0/2 commands finished"},
 				Members:  map[string]outcome{"a": runningQuiet, "b": pendingQuiet},
-				Events:   running("batch 0 running: 0/2 commands finished"),
+				Events:   running(2),
 				NextWake: at(30*time.Minute - ExecutorCutoffMargin),
 			},
 		},
@@ -300,7 +300,7 @@ func TestDecideExternal(t *testing.T) {
 					Message: "command b failed (ExecutorCutoff): " + cutoffAt30 + "; waiting for the commands already started to finish"},
 				Members: map[string]outcome{"a": runningQuiet, "b": finished(batonv1.CommandFailed, batonv1.ReasonExecutorCutoff, cutoffAt30)},
 				Events: append([]Event{{Warning: true, Reason: batonv1.ReasonExecutorCutoff, Message: cutoffAt30}},
-					running("command b failed (ExecutorCutoff): "+cutoffAt30+"; waiting for the commands already started to finish")...),
+					running(2)...),
 			},
 		},
 		"a held member whose gate opens past its executor's cutoff: ExecutorCutoff": {
@@ -317,7 +317,7 @@ func TestDecideExternal(t *testing.T) {
 				Members: map[string]outcome{"a": succeededQuiet, "b": finished(batonv1.CommandFailed, batonv1.ReasonExecutorCutoff, cutoffAt31)},
 				Events: []Event{
 					{Warning: true, Reason: batonv1.ReasonExecutorCutoff, Message: cutoffAt31},
-					{Warning: true, Reason: batonv1.ReasonExecutorCutoff, Message: "command b failed (ExecutorCutoff): " + cutoffAt31},
+					ended(batonv1.SequenceFailed, "command b failed (ExecutorCutoff): "+cutoffAt31),
 				},
 			},
 		},
@@ -335,7 +335,7 @@ func TestDecideExternal(t *testing.T) {
 				Members: map[string]outcome{"a": succeededQuiet, "b": finished(batonv1.CommandFailed, batonv1.ReasonExecutorCutoff, cutoffAt2958)},
 				Events: []Event{
 					{Warning: true, Reason: batonv1.ReasonExecutorCutoff, Message: cutoffAt2958},
-					{Warning: true, Reason: batonv1.ReasonExecutorCutoff, Message: "command b failed (ExecutorCutoff): " + cutoffAt2958},
+					ended(batonv1.SequenceFailed, "command b failed (ExecutorCutoff): "+cutoffAt2958),
 				},
 			},
 		},
@@ -346,7 +346,7 @@ func TestDecideExternal(t *testing.T) {
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/1", Message: "running: 0/1 commands finished"},
 				Members: map[string]outcome{"a": {Action: ActionOpenGate, Phase: batonv1.CommandReady, Recorded: batonv1.CommandReady,
 					Message: msgReadyExternal, GateLabels: map[string]string{batonv1.LabelGate: batonv1.GateOpen}}},
-				Events: running("running: 0/1 commands finished"),
+				Events: running(1),
 			},
 		},
 	})

@@ -9,13 +9,13 @@ import (
 
 func TestDecideInProcess(t *testing.T) {
 	runningSeq := seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/1", Message: "running: 0/1 commands finished"}
-	runningEvents := running("running: 0/1 commands finished")
+	runningEvents := running(1)
 	failedSeq := func(reason, msg string) seqOutcome {
 		return seqOutcome{Phase: batonv1.SequenceFailed, Reason: reason, Progress: "1/1", FailedMember: "a",
 			Message: "command a failed (" + reason + "): " + msg}
 	}
 	failedEvents := func(reason, msg string) []Event {
-		return []Event{{Warning: true, Reason: reason, Message: "command a failed (" + reason + "): " + msg}}
+		return []Event{startEvent(1), ended(batonv1.SequenceFailed, "command a failed ("+reason+"): "+msg)}
 	}
 	lost := `command was Running (executer "pod-1") but no executor holds it, and its handler is not idempotent`
 	lostAgain := "command lost its executor again after 4 attempts"
@@ -137,7 +137,8 @@ func TestDecideIllegalTransition(t *testing.T) {
 			Events: []Event{{Warning: true, Reason: batonv1.ReasonIllegalTransition, Message: refused}}}},
 		Events: []Event{
 			{Warning: true, Reason: batonv1.ReasonIllegalTransition, Message: refused},
-			{Reason: "Succeeded", Message: "all 1 commands finished"},
+			startEvent(1),
+			ended(batonv1.SequenceSucceeded, "1/1 succeeded in 0s"),
 		},
 	}
 	diffResult(t, want, summarize(s, Options{}, got))

@@ -71,11 +71,11 @@ func (d *decision) recordCompletion(ms *memberState) {
 	ms.plan.Action = ActionSetStatus
 	ms.plan.Status = &st
 	ms.plan.Phase = ms.observed
-	ev := Event{Reason: string(ms.observed), Message: st.Message}
+	ev := Event{Reason: batonv1.EventReason(ms.observed), Message: st.Message}
 	if ms.observed != batonv1.CommandSucceeded {
 		ev.Warning = ms.observed != batonv1.CommandSkipped
 		if st.Error != nil && st.Error.Reason != "" {
-			ev.Reason = st.Error.Reason
+			ev.Reason = batonv1.EventReason(st.Error.Reason)
 		}
 	}
 	ms.plan.Events = append(ms.plan.Events, ev)

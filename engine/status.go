@@ -44,7 +44,7 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 	allTerminal := d.tally(&st)
 	st.Phase = d.phase(allTerminal)
 	if !CanTransitionSequence(prevPhase, st.Phase) {
-		d.sequenceEvent(true, batonv1.ReasonIllegalTransition,
+		d.sequenceEvent(batonv1.ReasonIllegalTransition,
 			fmt.Sprintf("sequence %q cannot go from %s to %s: refused", d.snap.Key, prevPhase, st.Phase))
 		st.Phase = prevPhase
 	}
@@ -56,6 +56,11 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 	if st.CurrentBatch == nil && prev != nil {
 		st.CurrentBatch = prev.CurrentBatch
 	}
+	if st.CurrentBatch == nil && d.started {
+		// Started, its Running status never written (a cancel in its first second shuts
+		// every gate): the batch it stopped is the last one whose gate had opened.
+		st.CurrentBatch = d.stoppedBatch()
+	}
 	if st.StartedAt == nil && d.started && st.Phase != batonv1.SequenceAssembling {
 		st.StartedAt = d.stamp
 	}
@@ -65,9 +70,38 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 	}
 	st.Conditions = d.conditions(prev, &st)
 	if st.Phase != prevPhase {
-		d.phaseEvent(&st)
+		d.phaseEvents(prevPhase, &st)
 	}
 	return st
+}
+
+// stoppedBatch is the index of the last batch, in report order, with a member whose gate
+// had opened; nil when none had. It reads every member, once: only a sequence whose
+// Running status was never written asks.
+func (d *decision) stoppedBatch() *int {
+	for k := d.n - 1; k >= 0; k-- {
+		if m := d.member(k); m.Index != nil && gatePassed(m) {
+			idx := *m.Index
+			return &idx
+		}
+	}
+	return nil
+}
+
+// gatePassed reports whether m's status shows that its gate opened: it was made Ready,
+// started, completed by its executor, or skipped by its condition (evaluated as the gate
+// opens). Skips for another reason, and expiries, happen behind a shut gate too.
+func gatePassed(m *Member) bool {
+	if gateOpened(m) || m.Status.Started {
+		return true
+	}
+	switch m.Status.Phase {
+	case batonv1.CommandReady, batonv1.CommandRunning, batonv1.CommandSucceeded, batonv1.CommandFailed:
+		return true
+	case batonv1.CommandSkipped:
+		return m.Status.Error != nil && m.Status.Error.Reason == batonv1.ReasonConditionFalse
+	}
+	return false
 }
 
 // commandsDeleted is the status of an unfinished sequence whose commands all vanished: it
@@ -106,7 +140,7 @@ func (d *decision) commandsDeleted(prev *batonv1.CommandSequenceStatus) batonv1.
 		return c.Type == ConditionSucceeded
 	}), succeeded)
 	if CanTransitionSequence(from, st.Phase) {
-		d.phaseEvent(&st)
+		d.phaseEvents(from, &st)
 	}
 	return st
 }
@@ -260,14 +294,46 @@ func (d *decision) conditions(prev *batonv1.CommandSequenceStatus, st *batonv1.C
 	return out
 }
 
-// phaseEvent records a sequence phase change.
-func (d *decision) phaseEvent(st *batonv1.CommandSequenceStatus) {
-	switch st.Phase {
-	case batonv1.SequenceRunning, batonv1.SequenceSucceeded:
-		d.sequenceEvent(false, string(st.Phase), st.Message)
-	case batonv1.SequenceFailed:
-		d.sequenceEvent(true, st.Reason, st.Message)
+// phaseEvents records a sequence's phase change from prev to st.Phase: one Normal event
+// when it starts running and one when it ends, the reason its phase. A sequence whose
+// Running status was never written (the caller coalesces it) starts and ends in one
+// status: both, in that order. One that never started (its assembly broke) only ends.
+func (d *decision) phaseEvents(prev batonv1.SequencePhase, st *batonv1.CommandSequenceStatus) {
+	startedNow := (prev == "" || prev == batonv1.SequenceAssembling) && st.StartedAt != nil
+	if st.Phase == batonv1.SequenceRunning || st.Phase.Terminal() && startedNow {
+		d.phaseEvent(batonv1.EventSequenceRunning, fmt.Sprintf("started: all %d commands present", d.count))
 	}
+	if st.Phase.Terminal() {
+		d.phaseEvent(batonv1.EventReason(st.Phase), endMessage(st))
+	}
+}
+
+func (d *decision) phaseEvent(reason batonv1.EventReason, message string) {
+	d.events = append(d.events, Event{Reason: reason, Message: ClipMessage(message), PhaseChange: true})
+}
+
+// endMessage is the message of a sequence's end event: the summary "k/n succeeded in 12s"
+// (with the members that finished otherwise: skipped by their condition, or failed with
+// continue-on-failure), or, for a failure, the status message, which names the member that
+// failed it.
+func endMessage(st *batonv1.CommandSequenceStatus) string {
+	if st.Phase == batonv1.SequenceFailed {
+		return st.Message
+	}
+	c := st.Counts
+	msg := fmt.Sprintf("%d/%d succeeded", c.Succeeded, c.Total)
+	for _, n := range []struct {
+		count int32
+		what  string
+	}{{c.Failed, "failed"}, {c.Expired, "expired"}, {c.Skipped, "skipped"}} {
+		if n.count > 0 {
+			msg += fmt.Sprintf(", %d %s", n.count, n.what)
+		}
+	}
+	if st.StartedAt != nil && st.CompletedAt != nil {
+		msg += " in " + st.CompletedAt.Sub(st.StartedAt.Time).String()
+	}
+	return msg
 }
 
 // conditionReason keeps a reason the API server accepts in a condition (an executor may

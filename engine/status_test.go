@@ -151,7 +151,7 @@ func TestSequenceStatus(t *testing.T) {
 	if diff := cmp.Diff(want, plan.Status); diff != "" {
 		t.Errorf("status without members (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]Event{{Warning: true, Reason: batonv1.ReasonCommandsDeleted, Message: deletedMsg}}, plan.Events); diff != "" {
+	if diff := cmp.Diff([]Event{ended(batonv1.SequenceFailed, deletedMsg)}, plan.Events); diff != "" {
 		t.Errorf("events without members (-want +got):\n%s", diff)
 	}
 	// One whose status was never written (its members vanished within its first progress
@@ -166,7 +166,7 @@ func TestSequenceStatus(t *testing.T) {
 	if diff := cmp.Diff(wantNever, never.Status); diff != "" {
 		t.Errorf("status never written, without members (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]Event{{Warning: true, Reason: batonv1.ReasonCommandsDeleted, Message: neverMsg}}, never.Events); diff != "" {
+	if diff := cmp.Diff([]Event{ended(batonv1.SequenceFailed, neverMsg)}, never.Events); diff != "" {
 		t.Errorf("events of a status never written, without members (-want +got):\n%s", diff)
 	}
 	// A finished one, or one that never counted a command, is kept as it is.

@@ -22,7 +22,7 @@ func TestDecideTTL(t *testing.T) {
 		Message: "Failed by its executor: Boom: ", Events: []Event{{Warning: true, Reason: "Boom", Message: "Failed by its executor: Boom: "}}}
 	seqBoom := seqOutcome{Phase: batonv1.SequenceFailed, Reason: "Boom", Progress: "2/2", CurrentBatch: ptr(0),
 		FailedMember: "a", Message: "command a failed (Boom)"}
-	eventsBoom := []Event{{Warning: true, Reason: "Boom", Message: "command a failed (Boom)"}}
+	eventsBoom := []Event{startEvent(2), ended(batonv1.SequenceFailed, "command a failed (Boom)")}
 	runDecideCases(t, map[string]decideCase{
 		"a waiting command expires at its TTL": {
 			snap: snap(MakeMember("a").Seq(0, 2).TTL(time.Minute), MakeMember("b").Seq(1, 2).TTL(time.Hour)),
@@ -34,7 +34,7 @@ func TestDecideTTL(t *testing.T) {
 					"a": finished(batonv1.CommandExpired, batonv1.ReasonExpired, expired1m),
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, "command a expired (Expired)"),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonExpired, Message: "command a expired (Expired): " + expired1m}},
+				Events: []Event{startEvent(2), ended(batonv1.SequenceFailed, "command a expired (Expired): "+expired1m)},
 			},
 		},
 		"root cause wins: both deadlines pass in the same instant, the successor is skipped naming its predecessor": {
@@ -47,8 +47,8 @@ func TestDecideTTL(t *testing.T) {
 					"a": finished(batonv1.CommandExpired, batonv1.ReasonExpired, "TTL 3s from creation passed at 2026-03-01T12:00:03Z"),
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonPredecessorFailed, "command a expired (Expired)"),
 				},
-				Events: []Event{{Warning: true, Reason: batonv1.ReasonExpired,
-					Message: "command a expired (Expired): TTL 3s from creation passed at 2026-03-01T12:00:03Z"}},
+				Events: []Event{startEvent(2), ended(batonv1.SequenceFailed,
+					"command a expired (Expired): TTL 3s from creation passed at 2026-03-01T12:00:03Z")},
 			},
 		},
 		"root cause wins: a predecessor that failed at the successor's deadline": {
@@ -84,7 +84,7 @@ func TestDecideTTL(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/1", Message: "running: 0/1 commands finished"},
 				Members:  map[string]outcome{"a": runningQuiet},
-				Events:   running("running: 0/1 commands finished"),
+				Events:   running(1),
 				NextWake: at(time.Minute),
 			},
 		},
@@ -95,7 +95,7 @@ func TestDecideTTL(t *testing.T) {
 			want: result{
 				Sequence: seqExpired("a", expired1m),
 				Members:  map[string]outcome{"a": finished(batonv1.CommandExpired, batonv1.ReasonExpired, expired1m)},
-				Events:   []Event{{Warning: true, Reason: batonv1.ReasonExpired, Message: "command a expired (Expired): " + expired1m}},
+				Events:   []Event{startEvent(1), ended(batonv1.SequenceFailed, "command a expired (Expired): "+expired1m)},
 			},
 		},
 		"a negative TTL reads as 0": {
@@ -105,7 +105,7 @@ func TestDecideTTL(t *testing.T) {
 			want: result{
 				Sequence: seqExpired("a", expired1m),
 				Members:  map[string]outcome{"a": finished(batonv1.CommandExpired, batonv1.ReasonExpired, expired1m)},
-				Events:   []Event{{Warning: true, Reason: batonv1.ReasonExpired, Message: "command a expired (Expired): " + expired1m}},
+				Events:   []Event{startEvent(1), ended(batonv1.SequenceFailed, "command a expired (Expired): "+expired1m)},
 			},
 		},
 		"the command's own TTL wins over DefaultTTL": {
@@ -115,7 +115,7 @@ func TestDecideTTL(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/1", Message: "running: 0/1 commands finished"},
 				Members:  map[string]outcome{"a": runningQuiet},
-				Events:   running("running: 0/1 commands finished"),
+				Events:   running(1),
 				NextWake: at(time.Hour),
 			},
 		},
@@ -125,7 +125,7 @@ func TestDecideTTL(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/1", Message: "running: 0/1 commands finished"},
 				Members:  map[string]outcome{"a": runningQuiet},
-				Events:   running("running: 0/1 commands finished"),
+				Events:   running(1),
 			},
 		},
 		"a huge TTL saturates instead of overflowing": {
@@ -134,7 +134,7 @@ func TestDecideTTL(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceRunning, Progress: "0/1", Message: "running: 0/1 commands finished"},
 				Members:  map[string]outcome{"a": runningQuiet},
-				Events:   running("running: 0/1 commands finished"),
+				Events:   running(1),
 				NextWake: t0.Add(math.MaxInt64),
 			},
 		},
@@ -151,7 +151,7 @@ func TestDecideTTL(t *testing.T) {
 					"a": succeededQuiet, "b": runningQuiet,
 					"c": {Phase: batonv1.CommandPending, Recorded: batonv1.CommandPending},
 				},
-				Events:   running("batch 1 running: 1/3 commands finished"),
+				Events:   running(3),
 				NextWake: at(3 * time.Minute),
 			},
 		},

@@ -153,6 +153,11 @@ type MemberPlan struct {
 // Event is a Kubernetes Event to record.
 type Event struct {
 	Warning bool
-	Reason  string
+	Reason  batonv1.EventReason
 	Message string
+	// PhaseChange marks a sequence's phase event (its start or its end, Plan.Events): it
+	// reports the phase Plan.Status shows, so it describes something that happened only
+	// once that status is written. A caller that puts the write off records it with the
+	// write; the plans until then say it again.
+	PhaseChange bool
 }
