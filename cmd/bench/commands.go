@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
@@ -98,6 +99,19 @@ func ensureNamespace(ctx context.Context, c client.Client, ns string) error {
 	err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	return nil
+}
+
+// deleteWorkload deletes the OperatorCommands and CommandSequences in ns (neither has a
+// finalizer: they are gone when the calls return).
+func deleteWorkload(ctx context.Context, c client.Client, ns string) error {
+	seqs := &unstructured.Unstructured{}
+	seqs.SetGroupVersionKind(batonv1.GroupVersion.WithKind("CommandSequence"))
+	for _, obj := range []client.Object{&batonv1.OperatorCommand{}, seqs} {
+		if err := c.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting %s's %T: %w", ns, obj, err)
+		}
 	}
 	return nil
 }

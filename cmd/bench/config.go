@@ -35,7 +35,10 @@ type settings struct {
 	BigSeq     shape // one large sequence, for the CommandSequence size
 	BigSeqOn   bool
 	Workers    int // client workers creating commands
-	ExecWorker int // workers of the simulated executor
+	ExecWorker int // workers of the simulated executor and of the peer's custom-task controller
+
+	Peer      string // BENCH_PEER: "tekton" measures Tekton Pipelines after the builds; "" none
+	PeerChain int    // the peer's chain length (100, scaled)
 }
 
 // shape is a workload: Sequences × Steps commands, Width members per batch.
@@ -70,6 +73,11 @@ func loadSettings() (settings, error) {
 		BigSeq:          shape{Sequences: 1, Steps: 2000, Width: 50},
 		Workers:         16,
 		ExecWorker:      8,
+		Peer:            os.Getenv("BENCH_PEER"),
+		PeerChain:       100,
+	}
+	if s.Peer != "" && s.Peer != peerTekton {
+		return s, fmt.Errorf("BENCH_PEER=%q: the one peer is %s", s.Peer, peerTekton)
 	}
 	for _, b := range s.Builds {
 		if b != "baseline" && b != "current" {
@@ -124,6 +132,7 @@ func loadSettings() (settings, error) {
 	}
 	s.Chains = chains
 	s.Stored = s.scaled(s.Stored)
+	s.PeerChain = max(s.scaled(s.PeerChain), 10)
 	s.BigSeq.Steps = max(s.scaled(s.BigSeq.Steps)/s.BigSeq.Width, 1) * s.BigSeq.Width
 	return s, nil
 }

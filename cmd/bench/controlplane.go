@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,14 +30,15 @@ type controlPlane struct {
 	pids [nRoles]int
 }
 
-// startControlPlane starts kube-apiserver and etcd with the CRDs of tree and writes a
-// kubeconfig for the manager into dir. Stop it on every path.
-func startControlPlane(tree, dir string) (*controlPlane, error) {
+// startControlPlane starts kube-apiserver and etcd with the CRDs of tree and extra (the
+// peer's) and writes a kubeconfig for the manager into dir. Stop it on every path.
+func startControlPlane(tree, dir string, extra ...*apiextensionsv1.CustomResourceDefinition) (*controlPlane, error) {
 	env, err := localcluster.New()
 	if err != nil {
 		return nil, err
 	}
 	env.CRDDirectoryPaths = []string{filepath.Join(tree, "config", "crd", "bases")}
+	env.CRDs = extra
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)

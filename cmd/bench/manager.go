@@ -21,6 +21,7 @@ import (
 // manager is the baton manager under test, running as a subprocess with its default
 // flags plus the listeners the bench needs.
 type manager struct {
+	name    string // for errors: "the manager", "Tekton's controller"
 	cmd     *exec.Cmd
 	metrics string // http://host:port/metrics
 	pprof   string // host:port, when the build has a pprof flag
@@ -34,7 +35,7 @@ func startManager(ctx context.Context, b build, kubeconfig, dir string) (*manage
 	if err != nil {
 		return nil, err
 	}
-	m := &manager{metrics: "http://" + metrics + "/metrics", exited: make(chan error, 1)}
+	m := &manager{name: "the manager", metrics: "http://" + metrics + "/metrics", exited: make(chan error, 1)}
 	args := []string{
 		"--kubeconfig=" + kubeconfig,
 		"--metrics-bind-address=" + metrics,
@@ -79,7 +80,7 @@ func (m *manager) waitReady(ctx context.Context, timeout time.Duration) error {
 		select {
 		case err := <-m.exited:
 			m.exited <- err
-			return false, fmt.Errorf("the manager exited: %v (log: %s)", err, m.logPath)
+			return false, fmt.Errorf("%s exited: %v (log: %s)", m.name, err, m.logPath)
 		default:
 		}
 		samples, err := m.scrape(ctx)
@@ -107,30 +108,45 @@ func (m *manager) stop() error {
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	select {
 	case <-m.exited:
-		return fmt.Errorf("the manager did not stop on SIGTERM within 15 s; killed")
+		return fmt.Errorf("%s did not stop on SIGTERM within 15 s; killed", m.name)
 	case <-time.After(5 * time.Second):
-		return fmt.Errorf("the manager (pid %d) survived SIGKILL", pgid)
+		return fmt.Errorf("%s (pid %d) survived SIGKILL", m.name, pgid)
 	}
 }
 
 // scrape reads the manager's own /metrics.
 func (m *manager) scrape(ctx context.Context) ([]sample, error) {
+	var samples []sample
+	err := get(ctx, m.metrics, func(body io.Reader) (err error) {
+		samples, err = parseSamples(body)
+		return err
+	})
+	return samples, err
+}
+
+// httpOK says whether url answers 200 OK.
+func httpOK(ctx context.Context, url string) error {
+	return get(ctx, url, func(io.Reader) error { return nil })
+}
+
+// get GETs url (10 s at most) and hands a 200 OK's body to read.
+func get(ctx context.Context, url string, read func(io.Reader) error) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.metrics, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil, fmt.Errorf("manager /metrics: %s", resp.Status)
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return parseSamples(resp.Body)
+	return read(resp.Body)
 }
 
 // queueTimes are the manager's workqueue counters for its sequence controller

@@ -85,7 +85,9 @@ type peakSampler struct {
 	done chan struct{}
 }
 
-func samplePeak(ctx context.Context, pid int) *peakSampler {
+// samplePeak samples the process pid names at each tick (it changes when the process is
+// restarted).
+func samplePeak(ctx context.Context, pid func() int) *peakSampler {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &peakSampler{stop: cancel, done: make(chan struct{})}
 	go func() {
@@ -93,7 +95,7 @@ func samplePeak(ctx context.Context, pid int) *peakSampler {
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if rss, err := vmRSS(pid); err == nil {
+			if rss, err := vmRSS(pid()); err == nil {
 				p.mu.Lock()
 				p.peak = max(p.peak, rss)
 				p.mu.Unlock()

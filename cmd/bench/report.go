@@ -5,14 +5,30 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
 
-// table is a markdown table with one column per build and, for two builds, their ratio.
+// table is a markdown table with one column per build (the peer's last) and, when both
+// the baseline and the current build were measured, current ÷ baseline.
 type table struct {
 	builds []buildResult
 	rows   [][]string
+}
+
+// compared are the columns of the baseline and the current build; ok when both are there.
+func (t *table) compared() (baseline, current int, ok bool) {
+	baseline, current = -1, -1
+	for i, b := range t.builds {
+		switch b.Build.Name {
+		case "baseline":
+			baseline = i
+		case "current":
+			current = i
+		}
+	}
+	return baseline, current, baseline >= 0 && current >= 0
 }
 
 // row adds a measure: value extracts a number from a build (NaN: not measured), format
@@ -29,12 +45,12 @@ func (t *table) row(label string, value func(buildResult) float64, format func(f
 			cells = append(cells, format(v))
 		}
 	}
-	if len(t.builds) == 2 {
+	if bi, ci, ok := t.compared(); ok {
 		switch {
-		case !ratio || math.IsNaN(vals[0]) || math.IsNaN(vals[1]) || vals[0] == 0:
+		case !ratio || math.IsNaN(vals[bi]) || math.IsNaN(vals[ci]) || vals[bi] == 0:
 			cells = append(cells, "")
 		default:
-			cells = append(cells, fmt.Sprintf("%.2f×", vals[1]/vals[0]))
+			cells = append(cells, fmt.Sprintf("%.2f×", vals[ci]/vals[bi]))
 		}
 	}
 	t.rows = append(t.rows, cells)
@@ -46,7 +62,7 @@ func (t *table) text(label string, cell func(buildResult) string) {
 	for _, b := range t.builds {
 		cells = append(cells, cell(b))
 	}
-	if len(t.builds) == 2 {
+	if _, _, ok := t.compared(); ok {
 		cells = append(cells, "")
 	}
 	t.rows = append(t.rows, cells)
@@ -57,7 +73,7 @@ func (t *table) write(w io.Writer) {
 	for _, b := range t.builds {
 		header = append(header, fmt.Sprintf("%s (`%s`)", b.Build.Name, b.Build.Rev))
 	}
-	if len(t.builds) == 2 {
+	if _, _, ok := t.compared(); ok {
 		header = append(header, "current ÷ baseline")
 	}
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
@@ -122,7 +138,7 @@ func wlText(name string, f func(workloadResult) string) func(buildResult) string
 
 // costPerCommand is writes to baton's kinds plus Events, per command.
 func costPerCommand(w workloadResult) float64 {
-	return w.perCommand(ourKinds...) + w.perCommand("events")
+	return w.writesPerCommand() + w.perCommand("events")
 }
 
 // writeReport prints the summary table and the request breakdown.
@@ -190,6 +206,29 @@ func writeReport(w io.Writer, s settings, results []buildResult) {
 		}
 	}
 	rt.write(w)
+	fmt.Fprintf(w, "\nGoals (DESIGN 5b, issue 19), judged on the current build:\n\n")
+	writeGoals(w, results)
+	writeNotes(w, results)
+}
+
+// writeNotes says what the table does not: the peer's terms, restarts, failures.
+func writeNotes(w io.Writer, results []buildResult) {
+	for _, r := range results {
+		if r.Build.Name == peerTekton {
+			fmt.Fprintf(w, "\n- %s: Tekton Pipelines' controller %s, built from the module proxy (hack/tekton.sh), on a control plane of its own "+
+				"with its CRDs (conversion None) and config/ ConfigMaps, client QPS %d and burst %d (its main doubles both). "+
+				"A command is one custom-task step (a CustomRun), a sequence one PipelineRun of chained steps; "+
+				"the manager's rows are its controller's, its kinds PipelineRuns, CustomRuns and TaskRuns; "+
+				"the bench's PipelineRun creates and its custom-task controller's one status patch a step are subtracted; "+
+				"a gate opens when the step's CustomRun is seen created. The ceiling is measured the same way, on OperatorCommands "+
+				"(baton's CRDs are installed beside Tekton's for it), before the controller starts.\n",
+				r.Build.Name, r.Build.Rev, tektonQPS, tektonBurst)
+		}
+		for _, name := range r.Restarts {
+			fmt.Fprintf(w, "\n- %s: restarted after %s failed (a timed-out workload leaves it busy); "+
+				"what follows ran on a fresh process, same control plane, the failed workload's objects deleted.\n", r.Build.Name, name)
+		}
+	}
 	for _, r := range results {
 		for _, err := range r.Errors {
 			fmt.Fprintf(w, "\n**%s: %v**\n", r.Build.Name, err)
@@ -203,7 +242,7 @@ func workloadRows(t *table, name string, sh shape, external bool) {
 		return w.PerSec / b.Ceiling.Eight
 	}), num(3), true)
 	t.row(fmt.Sprintf("%s: writes per command to OperatorCommands + CommandSequences", name), wl(name, func(w workloadResult, _ buildResult) float64 {
-		return w.perCommand(ourKinds...)
+		return w.writesPerCommand()
 	}), num(2), true)
 	t.row(fmt.Sprintf("%s: Events per command", name), wl(name, func(w workloadResult, _ buildResult) float64 { return w.perCommand("events") }), num(2), true)
 	t.row(fmt.Sprintf("%s: API-bound commands/s = ceiling (8) ÷ (writes + Events per command)", name), wl(name, func(w workloadResult, b buildResult) float64 {
@@ -268,7 +307,7 @@ func unionKeys(results []buildResult, name string) []reqKey {
 			}
 		}
 	}
-	return all.sortedKeys(append(append([]string{}, ourKinds...), "events")...)
+	return all.sortedKeys(slices.Concat(ourKinds, tektonKinds, []string{"events"})...)
 }
 
 // anyConflicts says whether any build's requests k in workload name were answered 409.

@@ -22,8 +22,11 @@ type buildResult struct {
 	Stored      memory
 	StoredCount int
 	PeakRSS     float64
-	Took        time.Duration
-	Errors      []error
+	// Restarts are the workloads after which the manager was restarted (they failed or
+	// timed out): the measures after each ran on a fresh manager, same control plane.
+	Restarts []string
+	Took     time.Duration
+	Errors   []error
 }
 
 // largestSequence is the largest CommandSequence seen in any workload.
@@ -75,15 +78,16 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 	if err != nil {
 		return res, err
 	}
+	cp.pids[roleManager] = mgr.cmd.Process.Pid
+	bn := &bench{log: log, s: s, cp: cp, mgr: mgr, build: b, dir: dir,
+		prof: profiler{addr: mgr.pprof, dir: s.Profiles, build: b.Name, api: cp.raw.Discovery().RESTClient()}}
 	defer func() {
-		if serr := mgr.stop(); serr != nil {
+		if serr := bn.mgr.stop(); serr != nil {
 			err = errors.Join(err, serr)
 		}
 	}()
-	cp.pids[roleManager] = mgr.cmd.Process.Pid
-	peak := samplePeak(ctx, mgr.cmd.Process.Pid)
+	peak := samplePeak(ctx, func() int { return bn.cp.pids[roleManager] })
 	defer func() { res.PeakRSS = peak.result() }()
-	bn := &bench{log: log, s: s, cp: cp, mgr: mgr, prof: profiler{addr: mgr.pprof, dir: s.Profiles, build: b.Name, api: cp.raw.Discovery().RESTClient()}}
 
 	// record keeps going after a failed measure unless the manager or ctx is gone.
 	record := func(what string, err error) bool {
@@ -92,11 +96,28 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 		}
 		log.Error(err, "measure failed", "measure", what)
 		res.Errors = append(res.Errors, fmt.Errorf("%s: %w", what, err))
-		return ctx.Err() == nil && mgr.alive() == nil
+		return ctx.Err() == nil && bn.mgr.alive() == nil
+	}
+	// workload runs one, and after a failed one (a timeout leaves the manager busy with
+	// its sequences) starts the next from a fresh manager on the same control plane.
+	workload := func(name string, sh shape, external bool) (workloadResult, bool) {
+		r, err := bn.runWorkload(ctx, name, sh, external)
+		r.Failed = err != nil
+		if !record(name, err) {
+			return r, false
+		}
+		if r.Failed {
+			if err := bn.restartManager(ctx, r.Namespace); err != nil {
+				record("restarting the manager after "+name, err)
+				return r, false
+			}
+			res.Restarts = append(res.Restarts, name)
+		}
+		return r, true
 	}
 	idle, err := bn.settledMemory(ctx)
 	if res.Idle = idle; !record("idle memory", err) {
-		return res, mgr.alive()
+		return res, bn.mgr.alive()
 	}
 	for _, w := range []struct {
 		measure, name string
@@ -110,30 +131,27 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 		if !s.runs(w.measure) {
 			continue
 		}
-		r, err := bn.runWorkload(ctx, w.name, w.sh, w.external)
-		r.Failed = err != nil
+		r, ok := workload(w.name, w.sh, w.external)
 		res.Workloads = append(res.Workloads, r)
-		if !record(w.name, err) {
-			return res, mgr.alive()
+		if !ok {
+			return res, bn.mgr.alive()
 		}
 	}
 	for _, n := range s.Chains {
 		if !s.runs("chains") {
 			break
 		}
-		r, err := bn.runWorkload(ctx, fmt.Sprintf("chain %d", n), shape{Sequences: 1, Steps: n, Width: 1}, false)
-		r.Failed = err != nil
+		r, ok := workload(fmt.Sprintf("chain %d", n), shape{Sequences: 1, Steps: n, Width: 1}, false)
 		res.Chains = append(res.Chains, r)
-		if !record(r.Name, err) {
-			return res, mgr.alive()
+		if !ok {
+			return res, bn.mgr.alive()
 		}
 	}
 	if s.BigSeqOn && s.runs("large") {
-		r, err := bn.runWorkload(ctx, "large sequence", s.BigSeq, false)
-		r.Failed = err != nil
+		r, ok := workload("large sequence", s.BigSeq, false)
 		res.Big = &r
-		if !record(r.Name, err) {
-			return res, mgr.alive()
+		if !ok {
+			return res, bn.mgr.alive()
 		}
 	}
 	if !s.runs("stored") {
@@ -142,7 +160,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 	stored, err := bn.fillStored(ctx, s.Stored)
 	res.StoredCount = stored
 	if !record("storing commands", err) {
-		return res, mgr.alive()
+		return res, bn.mgr.alive()
 	}
 	res.Stored, err = bn.settledMemory(ctx)
 	record("memory with commands stored", err)
@@ -152,12 +170,33 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 	return res, nil
 }
 
+// restartManager stops the manager, deletes the commands and sequences a failed workload
+// left in ns (nothing is left running for the fresh manager to resume, or to hold in its
+// cache), and starts a fresh manager on the same control plane.
+func (b *bench) restartManager(ctx context.Context, ns string) error {
+	b.log.Info("restarting the manager after a failed workload", "namespace", ns)
+	if err := b.mgr.stop(); err != nil {
+		b.log.Error(err, "stopping the manager")
+	}
+	if ns != "" {
+		if err := deleteWorkload(ctx, b.cp.client, ns); err != nil {
+			return err
+		}
+	}
+	mgr, err := startManager(ctx, b.build, b.cp.kubeconfig, b.dir)
+	if err != nil {
+		return err
+	}
+	b.mgr, b.cp.pids[roleManager], b.prof.addr = mgr, mgr.cmd.Process.Pid, mgr.pprof
+	return nil
+}
+
 // alive says whether the manager is still running.
 func (m *manager) alive() error {
 	select {
 	case err := <-m.exited:
 		m.exited <- err
-		return fmt.Errorf("the manager exited: %v (log: %s)", err, m.logPath)
+		return fmt.Errorf("%s exited: %v (log: %s)", m.name, err, m.logPath)
 	default:
 		return nil
 	}

@@ -49,6 +49,12 @@ func run(ctx context.Context, log logr.Logger, s settings, out io.Writer) (err e
 		}
 		builds = append(builds, b)
 	}
+	var tekton tektonRelease
+	if s.Peer == peerTekton {
+		if tekton, err = buildTekton(ctx, log, repo); err != nil {
+			return err
+		}
+	}
 
 	var results []buildResult
 	var errs []error
@@ -59,6 +65,14 @@ func run(ctx context.Context, log logr.Logger, s settings, out io.Writer) (err e
 		r, err := measureBuild(ctx, log, s, b, scratch)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", b.Name, err))
+			r.Errors = append(r.Errors, err)
+		}
+		results = append(results, r)
+	}
+	if s.Peer == peerTekton && ctx.Err() == nil {
+		r, err := measurePeer(ctx, log, s, repo, tekton, scratch)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", peerTekton, err))
 			r.Errors = append(r.Errors, err)
 		}
 		results = append(results, r)
@@ -79,7 +93,7 @@ func describeRun(ctx context.Context, s settings, took time.Duration) string {
 	if v := apiserverVersion(context.WithoutCancel(ctx)); v != "" {
 		fmt.Fprintf(&b, "- control plane: envtest, kube-apiserver %s\n", v)
 	}
-	fmt.Fprintf(&b, "- BENCH_BASELINE=%s BENCH_FULL=%v BENCH_SCALE=%g; whole run %s", s.Baseline, s.Full, s.Scale, took.Round(time.Second))
+	fmt.Fprintf(&b, "- BENCH_BASELINE=%s BENCH_FULL=%v BENCH_SCALE=%g BENCH_PEER=%s; whole run %s", s.Baseline, s.Full, s.Scale, s.Peer, took.Round(time.Second))
 	return b.String()
 }
 

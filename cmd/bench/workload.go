@@ -10,15 +10,17 @@ import (
 
 // workloadResult is what one workload measured.
 type workloadResult struct {
-	Name     string
-	Shape    shape
-	External bool
-	Commands int
-	Elapsed  time.Duration // first create sent → last command seen completed
-	Run      time.Duration // first command seen claimed or gated → last seen completed
-	PerSec   float64
-	Requests requestCounts // the manager's requests (the bench's own subtracted)
-	Gate     latencies     // every gate
+	Name      string
+	Namespace string
+	Kinds     []string // the controller's kinds: baton's, or the peer's; Events are counted apart
+	Shape     shape
+	External  bool
+	Commands  int
+	Elapsed   time.Duration // first create sent → last command seen completed
+	Run       time.Duration // first command seen claimed or gated → last seen completed
+	PerSec    float64
+	Requests  requestCounts // the manager's requests (the bench's own subtracted)
+	Gate      latencies     // every gate
 	// GateAfter are the gates opened after the last create: the manager's own latency
 	// under load, without the bench's burst of creates on the same API server.
 	GateAfter latencies
@@ -38,6 +40,10 @@ type workloadResult struct {
 	Queue        queueTimes // the manager's workqueue, from controller-runtime's metrics
 	Failed       bool       // the measure failed: none of it is reported
 }
+
+// writesPerCommand is the controller's writes to its own kinds per command (per step, for
+// the peer).
+func (w workloadResult) writesPerCommand() float64 { return w.perCommand(w.Kinds...) }
 
 // perCommand divides the writes to resources by the commands run.
 func (w workloadResult) perCommand(resources ...string) float64 {
@@ -59,6 +65,8 @@ type bench struct {
 	s        settings
 	cp       *controlPlane
 	mgr      *manager
+	build    build
+	dir      string // scratch directory: the manager's log
 	prof     profiler
 	nsSerial int
 }
@@ -67,9 +75,10 @@ type bench struct {
 // to complete and every sequence to end, then for the manager to go quiet, and counts
 // the manager's requests at the API server over the whole window.
 func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external bool) (workloadResult, error) {
-	res := workloadResult{Name: name, Shape: sh, External: external, Commands: sh.commands()}
+	res := workloadResult{Name: name, Shape: sh, External: external, Commands: sh.commands(), Kinds: ourKinds}
 	b.nsSerial++
 	ns := fmt.Sprintf("bench-%d-%s", b.nsSerial, sanitize(name))
+	res.Namespace = ns
 	if err := ensureNamespace(ctx, b.cp.client, ns); err != nil {
 		return res, err
 	}

@@ -1,0 +1,498 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// peerTekton is BENCH_PEER's one value: Tekton Pipelines, the tool a reader would
+// otherwise pick for sequenced steps on Kubernetes.
+const peerTekton = "tekton"
+
+// Labels Tekton puts on a CustomRun it creates for a pipeline task.
+const (
+	labelPipelineRun  = "tekton.dev/pipelineRun"
+	labelPipelineTask = "tekton.dev/pipelineTask"
+)
+
+// pipelineRuns builds sh.Sequences PipelineRuns, each embedding a pipeline of sh.Steps
+// custom-task steps chained by runAfter (batch width 1, as baton's workload A and
+// chains).
+func pipelineRuns(ns, prefix string, sh shape) []client.Object {
+	var out []client.Object
+	for s := range sh.Sequences {
+		var tasks []any
+		for i := range sh.Steps {
+			task := map[string]any{
+				"name":    stepName(i),
+				"taskRef": map[string]any{"apiVersion": customTaskAPIVersion, "kind": customTaskKind},
+			}
+			if i > 0 {
+				task["runAfter"] = []any{stepName(i - 1)}
+			}
+			tasks = append(tasks, task)
+		}
+		pr := &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"name": fmt.Sprintf("%s-%d", prefix, s), "namespace": ns},
+			"spec":     map[string]any{"pipelineSpec": map[string]any{"tasks": tasks}},
+		}}
+		pr.SetGroupVersionKind(pipelineRunGVK)
+		out = append(out, pr)
+	}
+	return out
+}
+
+func stepName(i int) string { return fmt.Sprintf("step-%d", i) }
+
+// stepIndex is the index in a pipeline task's name step-N; -1 for another name.
+func stepIndex(task string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(task, "step-"))
+	if err != nil || !strings.HasPrefix(task, "step-") {
+		return -1
+	}
+	return n
+}
+
+// createObjects creates objs with workers clients at once, in order as far as parallel
+// workers keep one, and returns how many create requests it sent.
+func createObjects(ctx context.Context, c client.Client, workers int, objs []client.Object) (int64, error) {
+	jobs := make(chan client.Object)
+	var mu sync.Mutex
+	var sent int64
+	var firstErr error
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for obj := range jobs {
+				err := c.Create(ctx, obj)
+				mu.Lock()
+				sent++
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("creating %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, obj := range objs {
+		select {
+		case jobs <- obj:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return sent, firstErr
+}
+
+// runObserver watches one namespace's CustomRuns and PipelineRuns: a CustomRun's
+// creation is its step's opening (Started), its Succeeded condition its completion.
+type runObserver struct {
+	mu        sync.Mutex
+	runs      map[string]*seen
+	completed int
+	ended     map[string]bool
+	failed    []string
+	errs      []error
+}
+
+func observeRuns(ctx context.Context, log logr.Logger, c client.WithWatch, ns string) (*runObserver, error) {
+	o := &runObserver{runs: map[string]*seen{}, ended: map[string]bool{}}
+	opts := []client.ListOption{client.InNamespace(ns)}
+	if err := follow(ctx, log, c, newCustomRunList, opts, o.onCustomRun, o.fail); err != nil {
+		return nil, err
+	}
+	if err := follow(ctx, log, c, newPipelineRunList, opts, o.onPipelineRun, o.fail); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *runObserver) fail(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.errs = append(o.errs, err)
+}
+
+func (o *runObserver) onCustomRun(ev watch.Event) {
+	now := time.Now()
+	u, ok := ev.Object.(*unstructured.Unstructured)
+	if !ok || ev.Type == watch.Deleted {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := o.runs[u.GetName()]
+	if s == nil {
+		s = &seen{Seq: u.GetLabels()[labelPipelineRun], Index: stepIndex(u.GetLabels()[labelPipelineTask]), Started: now}
+		o.runs[u.GetName()] = s
+	}
+	if cond := runCondition(u); s.Completed.IsZero() && (cond == "True" || cond == "False") {
+		s.Completed = now
+		s.Phase = cond
+		o.completed++
+	}
+}
+
+func (o *runObserver) onPipelineRun(ev watch.Event) {
+	u, ok := ev.Object.(*unstructured.Unstructured)
+	if !ok || ev.Type == watch.Deleted {
+		return
+	}
+	cond := runCondition(u)
+	if cond != "True" && cond != "False" {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.ended[u.GetName()] && cond == "False" {
+		o.failed = append(o.failed, fmt.Sprintf("PipelineRun %s failed: %s", u.GetName(), runMessage(u)))
+	}
+	o.ended[u.GetName()] = true
+}
+
+func (o *runObserver) progress() (completed, ended int, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.errs) > 0 {
+		err = o.errs[0]
+	} else if len(o.failed) > 0 {
+		err = errors.New(o.failed[0])
+	}
+	return o.completed, len(o.ended), err
+}
+
+// waitDone waits until steps CustomRuns have completed and runs PipelineRuns have ended
+// (a failed one ends the wait with its message).
+func (o *runObserver) waitDone(ctx context.Context, steps, runs int, timeout time.Duration, alive func() error) error {
+	what := fmt.Sprintf("%d CustomRuns to complete and %d PipelineRuns to end", steps, runs)
+	err := poll(ctx, timeout, 50*time.Millisecond, what, func() (bool, error) {
+		if err := alive(); err != nil {
+			return false, err
+		}
+		c, e, err := o.progress()
+		return c >= steps && e >= runs, err
+	})
+	if err != nil {
+		c, e, _ := o.progress()
+		return fmt.Errorf("%w; %d CustomRuns completed, %d PipelineRuns ended", err, c, e)
+	}
+	return nil
+}
+
+func (o *runObserver) snapshot() map[string]seen {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(map[string]seen, len(o.runs))
+	for k, v := range o.runs {
+		out[k] = *v
+	}
+	return out
+}
+
+// peerBench is the peer's measuring session: its control plane and its controller.
+type peerBench struct {
+	log      logr.Logger
+	s        settings
+	cp       *controlPlane
+	ctl      *manager
+	rel      tektonRelease
+	dir      string
+	nsSerial int
+}
+
+// startController starts Tekton's controller and proves it reconciles with a canary: a
+// PipelineRun of two custom-task steps that must succeed (its requests are outside every
+// measure).
+func (p *peerBench) startController(ctx context.Context) error {
+	ctl, err := startTekton(ctx, p.rel, p.cp.kubeconfig, p.dir)
+	if err != nil {
+		return err
+	}
+	p.ctl, p.cp.pids[roleManager] = ctl, ctl.cmd.Process.Pid
+	if _, err := p.runWorkload(ctx, "canary", shape{Sequences: 1, Steps: 2, Width: 1}); err != nil {
+		return fmt.Errorf("Tekton's controller never ran a canary PipelineRun: %w", err)
+	}
+	return nil
+}
+
+// restartController stops the controller, deletes what a failed workload left in ns and
+// starts a fresh controller on the same control plane.
+func (p *peerBench) restartController(ctx context.Context, ns string) error {
+	p.log.Info("restarting Tekton's controller after a failed workload", "namespace", ns)
+	if err := p.ctl.stop(); err != nil {
+		p.log.Error(err, "stopping Tekton's controller")
+	}
+	for _, list := range []client.ObjectList{newPipelineRunList(), newCustomRunList()} {
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(list.GetObjectKind().GroupVersionKind())
+		obj.SetKind(strings.TrimSuffix(obj.GetKind(), "List"))
+		if err := p.cp.client.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil {
+			return fmt.Errorf("deleting %s's %ss: %w", ns, obj.GetKind(), err)
+		}
+	}
+	return p.startController(ctx)
+}
+
+// runWorkload creates sh's PipelineRuns in a new namespace at once, waits for every step
+// to complete and every PipelineRun to end, then for the controller to go quiet, and counts
+// the controller's requests at the API server over the window, as baton's runWorkload.
+func (p *peerBench) runWorkload(ctx context.Context, name string, sh shape) (workloadResult, error) {
+	res := workloadResult{Name: name, Shape: sh, Commands: sh.commands(), Kinds: tektonKinds}
+	p.nsSerial++
+	ns := fmt.Sprintf("tekton-%d-%s", p.nsSerial, sanitize(name))
+	res.Namespace = ns
+	if err := ensureNamespace(ctx, p.cp.client, ns); err != nil {
+		return res, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	obs, err := observeRuns(wctx, p.log, p.cp.client, ns)
+	if err != nil {
+		return res, err
+	}
+	tasks, err := startCustomTasks(wctx, p.log, p.cp.client, ns, p.s.ExecWorker)
+	if err != nil {
+		return res, err
+	}
+	alive := func() error {
+		if err := tasks.failed(); err != nil {
+			return err
+		}
+		return p.ctl.alive()
+	}
+	runs := pipelineRuns(ns, "p", sh)
+	before, err := p.cp.apiMetrics(ctx)
+	if err != nil {
+		return res, err
+	}
+	p.log.Info("peer workload", "name", name, "shape", sh.String(), "namespace", ns)
+	start, cpuStart := time.Now(), readCPU(p.cp.pids)
+	created, err := createObjects(ctx, p.cp.client, p.s.Workers, runs)
+	if err != nil {
+		return res, err
+	}
+	createdAt := time.Now()
+	res.Creating = createdAt.Sub(start)
+	if err := obs.waitDone(ctx, res.Commands, sh.Sequences, p.s.Timeout, alive); err != nil {
+		return res, fmt.Errorf("workload %s: %w", name, err)
+	}
+	seen := obs.snapshot()
+	var completed, opened []time.Time
+	for _, s := range seen {
+		completed = append(completed, s.Completed)
+		opened = append(opened, s.Started)
+	}
+	_, last := span(completed...)
+	first, _ := span(opened...)
+	res.Elapsed, res.Run = last.Sub(start), last.Sub(first)
+	gates, missing := gateLatencies(seen, false)
+	res.Gate, res.GateAfter, res.Missing = delays(gates, time.Time{}, time.Time{}), delays(gates, createdAt, time.Time{}), missing
+	res.Durations = sequenceDurations(seen)
+	res.PerSec = float64(res.Commands) / res.Elapsed.Seconds()
+	if err := p.quiet(ctx, time.Second, time.Minute); err != nil {
+		return res, err
+	}
+	res.Tail = time.Since(last)
+	res.CPU = readCPU(p.cp.pids).since(cpuStart)
+	after, err := p.cp.apiMetrics(ctx)
+	if err != nil {
+		return res, err
+	}
+	cancel()
+	if err := tasks.wait(); err != nil {
+		return res, err
+	}
+	own := requestCounts{
+		{Resource: "pipelineruns", Verb: "CREATE"}:                     float64(created),
+		{Resource: "customruns", Subresource: "status", Verb: "PATCH"}: float64(tasks.patches.Load()),
+	}
+	diff, err := after.minus(before)
+	if err != nil {
+		return res, err
+	}
+	res.ServerWrites, res.WriteTime, res.Conflicts = diff.requests.writes(), diff.meanWriteLatency(tektonKinds...), diff.conflicts
+	if res.Requests, err = diff.requests.subtract(own); err != nil {
+		return res, err
+	}
+	p.log.Info("peer workload done", "name", name, "steps/s", fmt.Sprintf("%.1f", res.PerSec),
+		"writes/step", fmt.Sprintf("%.2f", res.perCommand(tektonKinds...)), "events/step", fmt.Sprintf("%.2f", res.perCommand("events")),
+		"gate p99", res.Gate.P99, "tail", res.Tail.Round(time.Millisecond), "cpu", res.CPU.String())
+	return res, nil
+}
+
+// quiet waits until the API server has served no write to Tekton's kinds and no Event for
+// still: the controller's tail. Tekton's own metrics are not needed for it.
+func (p *peerBench) quiet(ctx context.Context, still, timeout time.Duration) error {
+	last, since := -1.0, time.Time{}
+	return poll(ctx, timeout, 200*time.Millisecond, "Tekton's controller to go quiet", func() (bool, error) {
+		if err := p.ctl.alive(); err != nil {
+			return false, err
+		}
+		m, err := p.cp.apiMetrics(ctx)
+		if err != nil {
+			return false, err
+		}
+		if w := m.requests.writes(append([]string{"events"}, tektonKinds...)...); w != last {
+			last, since = w, time.Now()
+			return false, nil
+		}
+		return time.Since(since) >= still, nil
+	})
+}
+
+// settledMemory is the controller's RSS once quiet, the median of three samples a second
+// apart, and its Go heap when its metrics publish one.
+func (p *peerBench) settledMemory(ctx context.Context) (memory, error) {
+	if err := p.quiet(ctx, 2*time.Second, 5*time.Minute); err != nil {
+		return memory{}, err
+	}
+	var samples []memory
+	for i := range 3 {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return memory{}, ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		rss, err := vmRSS(p.ctl.cmd.Process.Pid)
+		if err != nil {
+			return memory{}, err
+		}
+		m := memory{RSS: rss}
+		if scraped, err := p.ctl.scrape(ctx); err == nil {
+			m.Heap, _ = sumWhere(scraped, "go_memstats_heap_inuse_bytes", nil)
+		}
+		samples = append(samples, m)
+	}
+	slices.SortFunc(samples, func(a, b memory) int { return int(a.RSS - b.RSS) })
+	return samples[1], nil
+}
+
+// measurePeer measures Tekton's controller on a fresh control plane with baton's CRDs
+// (for the ceiling, measured the same way as for a build, before the controller starts)
+// and Tekton's, with the same shapes as baton's workload A and one chain. Everything
+// started is stopped before it returns.
+func measurePeer(ctx context.Context, log logr.Logger, s settings, repo string, rel tektonRelease, scratch string) (res buildResult, err error) {
+	res.Build = build{Name: peerTekton, Rev: rel.Version, Tree: repo, Binary: rel.Binary}
+	start := time.Now()
+	defer func() { res.Took = time.Since(start) }()
+	dir := filepath.Join(scratch, peerTekton)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return res, err
+	}
+	log = log.WithValues("build", peerTekton)
+	crds, err := tektonCRDs(rel.CRDs)
+	if err != nil {
+		return res, err
+	}
+	maps, err := tektonConfigMaps(rel.Config)
+	if err != nil {
+		return res, err
+	}
+	log.Info("starting a control plane", "crds", rel.CRDs)
+	cp, err := startControlPlane(repo, dir, crds...)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if serr := cp.stop(); serr != nil {
+			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", serr))
+		}
+	}()
+	if res.Ceiling, err = measureCeiling(ctx, cp, s.CeilingDuration); err != nil {
+		return res, fmt.Errorf("measuring the ceiling: %w", err)
+	}
+	log.Info("ceiling", "1 worker", fmt.Sprintf("%.0f/s", res.Ceiling.One), "8 workers", fmt.Sprintf("%.0f/s", res.Ceiling.Eight))
+	if err := installTektonConfig(ctx, cp.client, maps); err != nil {
+		return res, err
+	}
+	p := &peerBench{log: log, s: s, cp: cp, rel: rel, dir: dir}
+	defer func() {
+		if p.ctl == nil {
+			return
+		}
+		if serr := p.ctl.stop(); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}()
+	if err := p.startController(ctx); err != nil {
+		return res, err
+	}
+	peak := samplePeak(ctx, func() int { return p.cp.pids[roleManager] })
+	defer func() { res.PeakRSS = peak.result() }()
+
+	record := func(what string, err error) bool {
+		if err == nil {
+			return true
+		}
+		log.Error(err, "measure failed", "measure", what)
+		res.Errors = append(res.Errors, fmt.Errorf("%s: %w", what, err))
+		return ctx.Err() == nil && p.ctl.alive() == nil
+	}
+	workload := func(name string, sh shape) (workloadResult, bool) {
+		r, err := p.runWorkload(ctx, name, sh)
+		r.Failed = err != nil
+		if !record(name, err) {
+			return r, false
+		}
+		if r.Failed {
+			if err := p.restartController(ctx, r.Namespace); err != nil {
+				record("restarting Tekton's controller after "+name, err)
+				return r, false
+			}
+			res.Restarts = append(res.Restarts, name)
+		}
+		return r, true
+	}
+	idle, err := p.settledMemory(ctx)
+	if res.Idle = idle; !record("idle memory", err) {
+		return res, p.ctl.alive()
+	}
+	if s.runs("A") {
+		r, ok := workload(workloadA, s.WorkloadA)
+		res.Workloads = append(res.Workloads, r)
+		if !ok {
+			return res, p.ctl.alive()
+		}
+	}
+	if s.runs("chains") {
+		n := s.PeerChain
+		r, ok := workload(fmt.Sprintf("chain %d", n), shape{Sequences: 1, Steps: n, Width: 1})
+		res.Chains = append(res.Chains, r)
+		if !ok {
+			return res, p.ctl.alive()
+		}
+	}
+	// The controller's memory with every run of the workloads stored (it caches them).
+	res.Stored, err = p.settledMemory(ctx)
+	record("memory after the workloads", err)
+	for _, w := range res.all() {
+		res.StoredCount += w.Commands
+	}
+	return res, nil
+}
