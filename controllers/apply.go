@@ -73,7 +73,7 @@ func (r *SequenceReconciler) act(ctx context.Context, u unit, gates *gateTimes, 
 		opened, err := addCommandLabels(ctx, r.client, cmd, mp.GateLabels)
 		if opened {
 			gates.observe(mp.Member, now)
-			r.events.command(u, cmd, engine.Event{Reason: eventGateOpened,
+			r.events.command(u, cmd, engine.Event{Reason: batonv1.EventGateOpened,
 				Message: fmt.Sprintf("gate opened for an external executor: labels %v", mp.GateLabels)})
 			if e, ok := r.unknownVersion(cmd); ok {
 				r.events.command(u, cmd, e)

@@ -12,37 +12,32 @@ import (
 )
 
 // CommandEvents is the --command-events policy: which events baton records on commands.
-// Each costs an API write. Sequences always get Created and one event per phase change.
+// Each costs an API write. A sequence always gets its two Normal events, when it starts
+// running and when it ends (engine.Event.PhaseChange), and its Warnings.
 type CommandEvents string
 
 const (
-	// EventsOutcomes records every Warning, one Normal event per terminal outcome and
-	// GateOpened for external steps. The default.
+	// EventsWarnings records on a command every Warning (failure, expiry, PredecessorFailed
+	// skip, illegal transition, Ungated once, ExecutorCutoff, retries) and nothing else.
+	// The default.
+	EventsWarnings CommandEvents = "warnings"
+	// EventsOutcomes adds one Normal event per terminal outcome and GateOpened for
+	// external steps.
 	EventsOutcomes CommandEvents = "outcomes"
 	// EventsAll adds Ready and Started.
 	EventsAll CommandEvents = "all"
-	// EventsWarnings records Warnings only.
-	EventsWarnings CommandEvents = "warnings"
 )
 
-// ParseCommandEvents reads a --command-events value; empty means outcomes.
+// ParseCommandEvents reads a --command-events value; empty means warnings.
 func ParseCommandEvents(v string) (CommandEvents, error) {
 	switch p := CommandEvents(v); p {
 	case "":
-		return EventsOutcomes, nil
+		return EventsWarnings, nil
 	case EventsOutcomes, EventsAll, EventsWarnings:
 		return p, nil
 	}
-	return "", fmt.Errorf("--command-events must be %s, %s or %s, not %q", EventsOutcomes, EventsAll, EventsWarnings, v)
+	return "", fmt.Errorf("--command-events must be %s, %s or %s, not %q", EventsWarnings, EventsOutcomes, EventsAll, v)
 }
-
-// Normal events on commands that only EventsAll records: progress, not outcomes.
-const (
-	eventReady   = string(batonv1.CommandReady)
-	eventStarted = "Started"
-	// eventGateOpened is the Normal event of an external step's gate opening.
-	eventGateOpened = "GateOpened"
-)
 
 // eventPolicy is the one place that decides which events are recorded, and records them.
 type eventPolicy struct {
@@ -57,7 +52,7 @@ type eventPolicy struct {
 
 func newEventPolicy(rec eventRecorder, policy CommandEvents) *eventPolicy {
 	if policy == "" {
-		policy = EventsOutcomes
+		policy = EventsWarnings
 	}
 	return &eventPolicy{recorder: rec, policy: policy, ungated: map[string]map[types.UID]bool{}}
 }
@@ -70,7 +65,8 @@ func (ev *eventPolicy) command(u unit, cmd *batonv1.OperatorCommand, e engine.Ev
 	ev.record(cmd, e)
 }
 
-// sequence records e on unit u's CommandSequence: always, Ungated once.
+// sequence records e on unit u's CommandSequence, whatever the policy: its start and end
+// events and its Warnings, Ungated once.
 func (ev *eventPolicy) sequence(u unit, seq *batonv1.CommandSequence, e engine.Event) {
 	if e.Reason == batonv1.ReasonUngated && !ev.first(u, "") {
 		return
@@ -84,7 +80,7 @@ func (ev *eventPolicy) wanted(e engine.Event) bool {
 		return true
 	case ev.policy == EventsWarnings:
 		return false
-	case e.Reason == eventReady || e.Reason == eventStarted:
+	case e.Reason == batonv1.EventReady || e.Reason == batonv1.EventStarted:
 		return ev.policy == EventsAll
 	}
 	return true
@@ -95,7 +91,7 @@ func (ev *eventPolicy) record(obj client.Object, e engine.Event) {
 	if e.Warning {
 		eventType = "Warning"
 	}
-	ev.recorder.Eventf(obj, nil, eventType, e.Reason, "Reconcile", "%s", e.Message)
+	ev.recorder.Eventf(obj, nil, eventType, string(e.Reason), "Reconcile", "%s", e.Message)
 }
 
 // first reports whether uid (the sequence: "") of unit u is warned Ungated for the first

@@ -67,9 +67,9 @@ func (c *createdSequences) forget(u unit) {
 }
 
 // syncSequence creates the CommandSequence on first sight and writes the planned status
-// when it differs: a phase change (and so the report, once, at the end) at once, progress
-// at most once per progressInterval. It returns when coalesced progress is due, zero for
-// nothing pending.
+// when it differs: the final phase (and so the report, once) at once, anything else
+// (progress, and the change to Running) at most once per progressInterval. It returns
+// when coalesced progress is due, zero for nothing pending.
 func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *batonv1.CommandSequence, plan engine.Plan, now time.Time) (*batonv1.CommandSequence, time.Time, error) {
 	if seq == nil {
 		seq = &batonv1.CommandSequence{
@@ -82,8 +82,7 @@ func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *bato
 		if err := r.client.Create(ctx, seq); err != nil {
 			return nil, time.Time{}, fmt.Errorf("creating the sequence %s: %w", u.key, err)
 		}
-		r.created.put(u, seq)
-		r.events.sequence(u, seq, engine.Event{Reason: "Created", Message: fmt.Sprintf("sequence %s created", u.key)})
+		r.created.put(u, seq) // no Created event: its creationTimestamp says it
 		r.progress.wrote(u)
 	}
 	due, err := r.writeSequenceStatus(ctx, u, seq, plan.Status, now)
@@ -91,20 +90,15 @@ func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *bato
 		return nil, time.Time{}, err
 	}
 	for _, e := range plan.Events {
-		// A phase change is recorded with the status that says so: until it is written it
-		// describes nothing that happened, and the next plan says it again.
-		if due.IsZero() || !isPhaseEvent(e, &plan.Status) {
+		// A start or end event is recorded with the status that shows it: until that is
+		// written it describes nothing that happened, and the next plan says it again. A
+		// sequence whose Running was never written gets both with its final status, in
+		// order.
+		if due.IsZero() || !e.PhaseChange {
 			r.events.sequence(u, seq, e)
 		}
 	}
 	return seq, due, nil
-}
-
-// isPhaseEvent reports whether e is the event of the sequence's phase change to st: it
-// carries the status message, and the phase or, for a failure, its reason.
-func isPhaseEvent(e engine.Event, st *batonv1.CommandSequenceStatus) bool {
-	return e.Message == st.Message &&
-		(e.Reason == string(st.Phase) || st.Phase == batonv1.SequenceFailed && e.Reason == st.Reason)
 }
 
 // writeSequenceStatus writes want unless it changes nothing or is progress that may wait;
@@ -114,9 +108,12 @@ func (r *SequenceReconciler) writeSequenceStatus(ctx context.Context, u unit, se
 	if equality.Semantic.DeepEqual(seq.Status, want) {
 		return time.Time{}, nil
 	}
-	// Progress, or the Assembling a new sequence starts in, may wait; a phase change may
-	// not: a sequence that runs shows Running, however soon it ends.
-	if want.Phase == seq.Status.Phase || seq.Status.Phase == "" && want.Phase == batonv1.SequenceAssembling {
+	// Progress, the Assembling a new sequence starts in, and its change to Running may
+	// wait; its final phase may not. Like a Pod that finishes before anyone sees it run, a
+	// sequence that ends within its first progressInterval goes from Assembling (or no
+	// status) straight to its final phase in one write, startedAt, current batch and start
+	// event included.
+	if !want.Phase.Terminal() {
 		if due := r.progress.due(u, now); due.After(now) {
 			return due, nil // written with the next write, at most progressInterval late
 		}

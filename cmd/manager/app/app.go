@@ -75,7 +75,7 @@ func DefaultOptions() Options {
 		MaxConcurrentReconciles: 16,
 		ClaimAfter:              time.Second,
 		ExternalMaxAge:          30 * time.Minute,
-		CommandEvents:           string(controllers.EventsOutcomes),
+		CommandEvents:           string(controllers.EventsWarnings),
 	}
 }
 
@@ -103,7 +103,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.DurationVar(&o.ExternalMaxAge, "external-max-age", o.ExternalMaxAge, "Age past which an external executor ignores a command (the Kubescape operator's cutoff); 0 turns the check off.")
-	fs.StringVar(&o.CommandEvents, "command-events", o.CommandEvents, "Events recorded on commands: outcomes (warnings, one per terminal outcome, GateOpened), all (adds Ready and Started) or warnings.")
+	fs.StringVar(&o.CommandEvents, "command-events", o.CommandEvents, "Events recorded on commands: warnings (every Warning and nothing else), outcomes (adds one per terminal outcome and GateOpened) or all (adds Ready and Started). A sequence always gets one event when it starts running and one when it ends.")
 	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Client-side limit on API requests per second; 0: none (the API server's priority and fairness protects it).")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Client-side burst above --kube-api-qps; 0: none.")
 }
