@@ -65,7 +65,10 @@ func Get(ctx context.Context, c client.Reader, namespace, name string) (*batonv1
 
 // WaitOptions tune Wait.
 type WaitOptions struct {
-	// Progress, when set, is called with every version of the sequence Wait observes.
+	// Progress, when set, is called with every version of the sequence Wait observes. It
+	// may not see every phase: a sequence's progress and its change to Running are written
+	// at most once a second, so one that ends within its first second can go from
+	// Assembling (or no status) straight to its final phase.
 	Progress func(*batonv1.CommandSequence)
 }
 

@@ -30,7 +30,7 @@ var _ = Describe("Create and Wait", func() {
 ttl: 2m
 steps:
 - {name: probe, type: noop, args: {severity: low}}
-- {name: pause, type: sleep, args: {duration: 300ms}, when: 'steps["probe"].payload.severity == "low"'}
+- {name: pause, type: sleep, args: {duration: 1500ms}, when: 'steps["probe"].payload.severity == "low"'}
 - {name: escalate, type: noop, batch: 1, when: 'steps["probe"].payload.severity == "high"'}
 - {name: summary, type: expr, args: {expression: 'steps["pause"].phase + "/" + steps["escalate"].phase'}}
 `))
@@ -56,7 +56,12 @@ steps:
 
 		Expect(seq.Name).To(Equal(sequence.Name(key)))
 		Expect(seq.Status.Phase).To(Equal(batonv1.SequenceSucceeded))
+		// Running is written at most a progress interval (1 s) after the sequence started:
+		// one that runs longer, as this one does (pause), is seen Running; a quicker one may
+		// go straight to its final phase, startedAt and current batch included.
 		Expect(seen).To(ContainElement(batonv1.SequenceRunning), "Wait saw the sequence while it ran")
+		Expect(seq.Status.StartedAt).NotTo(BeNil())
+		Expect(seq.Status.CurrentBatch).To(HaveValue(Equal(3)))
 		last := seq.Status.Report.Members[len(seq.Status.Report.Members)-1]
 		Expect(string(last.Payload.Raw)).To(Equal(`"Succeeded/Skipped"`))
 
