@@ -167,19 +167,15 @@ var (
 	// durations as the plugin prints them: <1s, 3s, 2m5s, 1.5s, 4h
 	durationRe = regexp.MustCompile(`(<1s|\b(\d+(\.\d+)?(ms|s|m|h|d))+\b)`)
 	padding    = regexp.MustCompile(`(\S) {2,}`)
-	// the sequence's Running event says how far it was when the event was recorded
-	runningRe  = regexp.MustCompile(`batch \d+ running: \d+/(\d+) commands finished`)
 	eventsHead = "  TYPE  REASON  AGE  FROM  OBJECT  MESSAGE"
 )
 
-// mask makes output comparable between runs: timestamps, durations and the progress in
-// Running events masked, column padding (which follows their width) collapsed to two
-// spaces, and Events — whose order within one second depends on scheduling — sorted, with
-// identical lines once.
+// mask makes output comparable between runs: timestamps and durations masked, column
+// padding (which follows their width) collapsed to two spaces, and Events — whose order
+// within one second depends on scheduling — sorted, with identical lines once.
 func mask(s string) string {
 	s = timestamp.ReplaceAllString(s, "TIME")
 	s = durationRe.ReplaceAllString(s, "DUR")
-	s = runningRe.ReplaceAllString(s, "batch B running: K/$1 commands finished")
 	s = padding.ReplaceAllString(s, "$1  ")
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
