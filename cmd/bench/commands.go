@@ -56,7 +56,19 @@ func sequences(ns, prefix string, sh shape, commandType string) [][]*batonv1.Ope
 // sequence, index by index, as far as parallel workers keep an order), and returns how
 // many create requests it sent.
 func createAll(ctx context.Context, c client.Client, workers int, seqs [][]*batonv1.OperatorCommand) (int64, error) {
-	jobs := make(chan *batonv1.OperatorCommand)
+	var objs []client.Object
+	for _, seq := range seqs {
+		for _, cmd := range seq {
+			objs = append(objs, cmd)
+		}
+	}
+	return createObjects(ctx, c, workers, objs)
+}
+
+// createObjects creates objs with workers clients at once, in order as far as parallel
+// workers keep one, and returns how many create requests it sent.
+func createObjects(ctx context.Context, c client.Client, workers int, objs []client.Object) (int64, error) {
+	jobs := make(chan client.Object)
 	var sent atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -67,22 +79,20 @@ func createAll(ctx context.Context, c client.Client, workers int, seqs [][]*bato
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for cmd := range jobs {
+			for obj := range jobs {
 				sent.Add(1)
-				if err := c.Create(ctx, cmd); err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("creating command %s/%s: %w", cmd.Namespace, cmd.Name, err); cancel() })
+				if err := c.Create(ctx, obj); err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("creating %s/%s: %w", obj.GetNamespace(), obj.GetName(), err); cancel() })
 				}
 			}
 		}()
 	}
 feed:
-	for _, seq := range seqs {
-		for _, cmd := range seq {
-			select {
-			case jobs <- cmd:
-			case <-ctx.Done():
-				break feed
-			}
+	for _, obj := range objs {
+		select {
+		case jobs <- obj:
+		case <-ctx.Done():
+			break feed
 		}
 	}
 	close(jobs)

@@ -25,7 +25,7 @@ type settings struct {
 	Only     []string // BENCH_ONLY: the measures to run (A, B, C, chains, large, stored); empty: all
 
 	CeilingDuration time.Duration // how long each ceiling measure patches
-	Timeout         time.Duration // cap on any one workload
+	Timeout         time.Duration // cap on any one workload (BENCH_TIMEOUT overrides)
 
 	WorkloadA  shape // in-process, batch width 1
 	WorkloadB  shape // in-process, batches
@@ -113,6 +113,13 @@ func loadSettings() (settings, error) {
 		s.Stored = 50000
 		s.BigSeqOn = true
 		s.Timeout = 15 * time.Minute
+	}
+	if v := os.Getenv("BENCH_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return s, fmt.Errorf("BENCH_TIMEOUT=%q: want a positive duration such as 30s", v)
+		}
+		s.Timeout = d
 	}
 	if v := os.Getenv("BENCH_STORED"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,9 +37,7 @@ var (
 // executor's.
 type customTasks struct {
 	patches atomic.Int64
-	mu      sync.Mutex
-	err     error
-	wg      sync.WaitGroup
+	pool[*unstructured.Unstructured]
 }
 
 // startCustomTasks watches namespace until ctx ends; the watch is open when it returns.
@@ -60,22 +57,7 @@ func startCustomTasks(ctx context.Context, log logr.Logger, c client.WithWatch, 
 	if err := follow(ctx, log, c, newCustomRunList, []client.ListOption{client.InNamespace(namespace)}, onEvent, t.fail); err != nil {
 		return nil, fmt.Errorf("the custom-task controller watching %s: %w", namespace, err)
 	}
-	for range workers {
-		t.wg.Add(1)
-		go func() {
-			defer t.wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case run := <-added:
-					if err := t.succeed(ctx, c, run); err != nil && ctx.Err() == nil {
-						t.fail(err)
-					}
-				}
-			}
-		}()
-	}
+	t.serve(ctx, added, workers, func(run *unstructured.Unstructured) error { return t.succeed(ctx, c, run) })
 	return t, nil
 }
 
@@ -146,24 +128,4 @@ func (t *customTasks) succeed(ctx context.Context, c client.Client, run *unstruc
 		return fmt.Errorf("the custom-task controller finishing %s: %w", run.GetName(), err)
 	}
 	return nil
-}
-
-func (t *customTasks) fail(err error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.err == nil {
-		t.err = err
-	}
-}
-
-// wait returns once the controller has stopped (cancel its ctx first), with its first error.
-func (t *customTasks) wait() error {
-	t.wg.Wait()
-	return t.failed()
-}
-
-func (t *customTasks) failed() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.err
 }

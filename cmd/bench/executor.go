@@ -24,9 +24,56 @@ import (
 // status merge patch — started, completed, completedAt, payload — with no cooldown.
 type executor struct {
 	patches atomic.Int64 // patch requests sent
-	mu      sync.Mutex
-	err     error
-	wg      sync.WaitGroup
+	pool[*batonv1.OperatorCommand]
+}
+
+// pool is workers taking items from a channel until ctx ends; it keeps the first error.
+type pool[T any] struct {
+	mu  sync.Mutex
+	err error
+	wg  sync.WaitGroup
+}
+
+// serve starts workers that call do with each item of items until ctx ends; an error
+// (unless ctx has ended) is kept.
+func (p *pool[T]) serve(ctx context.Context, items <-chan T, workers int, do func(T) error) {
+	for range workers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case item := <-items:
+					if err := do(item); err != nil && ctx.Err() == nil {
+						p.fail(err)
+					}
+				}
+			}
+		}()
+	}
+}
+
+func (p *pool[T]) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// wait returns once the workers have stopped (cancel their ctx first), with the first error.
+func (p *pool[T]) wait() error {
+	p.wg.Wait()
+	return p.failed()
+}
+
+// failed is the first error so far.
+func (p *pool[T]) failed() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
 }
 
 var executorPayload = base64.StdEncoding.EncodeToString([]byte(`{"executor":"bench"}`))
@@ -48,22 +95,7 @@ func startExecutor(ctx context.Context, log logr.Logger, c client.WithWatch, nam
 	if err := follow(ctx, log, c, newList, opts, onEvent, e.fail); err != nil {
 		return nil, fmt.Errorf("the executor watching %s: %w", namespace, err)
 	}
-	for range workers {
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case cmd := <-added:
-					if err := e.report(ctx, c, cmd); err != nil && ctx.Err() == nil {
-						e.fail(err)
-					}
-				}
-			}
-		}()
-	}
+	e.serve(ctx, added, workers, func(cmd *batonv1.OperatorCommand) error { return e.report(ctx, c, cmd) })
 	return e, nil
 }
 
@@ -80,25 +112,4 @@ func (e *executor) report(ctx context.Context, c client.Client, cmd *batonv1.Ope
 		return fmt.Errorf("the executor reporting %s: %w", cmd.Name, err)
 	}
 	return nil
-}
-
-func (e *executor) fail(err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.err == nil {
-		e.err = err
-	}
-}
-
-// wait returns once the executor has stopped (cancel its ctx first), with its first error.
-func (e *executor) wait() error {
-	e.wg.Wait()
-	return e.failed()
-}
-
-// failed is the executor's first error so far.
-func (e *executor) failed() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.err
 }

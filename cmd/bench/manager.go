@@ -50,27 +50,34 @@ func startManager(ctx context.Context, b build, kubeconfig, dir string) (*manage
 			break
 		}
 	}
-	m.logPath = filepath.Join(dir, "manager-"+b.Name+".log")
-	logFile, err := os.Create(m.logPath)
-	if err != nil {
+	if err := m.start(exec.Command(b.Binary, args...), filepath.Join(dir, "manager-"+b.Name+".log")); err != nil {
 		return nil, err
 	}
-	m.cmd = exec.Command(b.Binary, args...)
-	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
-	// Its own process group, and killed if the bench dies without cleaning up.
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := m.cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("starting %s: %w", b.Binary, err)
-	}
-	go func() {
-		m.exited <- m.cmd.Wait()
-		logFile.Close()
-	}()
 	if err := m.waitReady(ctx, time.Minute); err != nil {
 		return nil, errors.Join(err, m.stop())
 	}
 	return m, nil
+}
+
+// start runs cmd with its output in logPath, in its own process group, killed if the
+// bench dies without cleaning up; m.exited receives its end.
+func (m *manager) start(cmd *exec.Cmd, logPath string) error {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	m.cmd, m.logPath = cmd, logPath
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("starting %s: %w", cmd.Path, err)
+	}
+	go func() {
+		m.exited <- cmd.Wait()
+		logFile.Close()
+	}()
+	return nil
 }
 
 // waitReady waits until the sequence controller has started (its reconcile counters are

@@ -58,6 +58,11 @@ func (b *bench) settledMemory(ctx context.Context) (memory, error) {
 	if err := b.mgr.quiet(ctx, 2*time.Second, 5*time.Minute); err != nil {
 		return memory{}, err
 	}
+	return medianMemory(ctx, func() (memory, error) { return b.mgr.memory(ctx) })
+}
+
+// medianMemory is the median by RSS of three samples a second apart.
+func medianMemory(ctx context.Context, sample func() (memory, error)) (memory, error) {
 	var samples []memory
 	for i := range 3 {
 		if i > 0 {
@@ -67,7 +72,7 @@ func (b *bench) settledMemory(ctx context.Context) (memory, error) {
 			case <-time.After(time.Second):
 			}
 		}
-		m, err := b.mgr.memory(ctx)
+		m, err := sample()
 		if err != nil {
 			return memory{}, err
 		}

@@ -181,17 +181,22 @@ func (o *observer) progress() (completed, seqDone int, err error) {
 // waitDone waits until commands members have completed and sequences have ended.
 // alive reports a reason to stop waiting early (the manager exited).
 func (o *observer) waitDone(ctx context.Context, commands, sequences int, timeout time.Duration, alive func() error) error {
-	what := fmt.Sprintf("%d commands to complete and %d sequences to end", commands, sequences)
-	err := poll(ctx, timeout, 50*time.Millisecond, what, func() (bool, error) {
+	return waitCounts(ctx, timeout, alive, o.progress, [2]int{commands, sequences}, [2]string{"commands to complete", "sequences to end"})
+}
+
+// waitCounts waits until progress counts at least want of each of two things (named by
+// what), or reports an error, or alive does.
+func waitCounts(ctx context.Context, timeout time.Duration, alive func() error, progress func() (int, int, error), want [2]int, what [2]string) error {
+	err := poll(ctx, timeout, 50*time.Millisecond, fmt.Sprintf("%d %s and %d %s", want[0], what[0], want[1], what[1]), func() (bool, error) {
 		if err := alive(); err != nil {
 			return false, err
 		}
-		c, s, err := o.progress()
-		return c >= commands && s >= sequences, err
+		a, b, err := progress()
+		return a >= want[0] && b >= want[1], err
 	})
 	if err != nil {
-		c, s, _ := o.progress()
-		return fmt.Errorf("%w; %d commands completed, %d sequences ended", err, c, s)
+		a, b, _ := progress()
+		return fmt.Errorf("%w; %d and %d so far", err, a, b)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,48 +63,6 @@ func stepIndex(task string) int {
 		return -1
 	}
 	return n
-}
-
-// createObjects creates objs with workers clients at once, in order as far as parallel
-// workers keep one, and returns how many create requests it sent.
-func createObjects(ctx context.Context, c client.Client, workers int, objs []client.Object) (int64, error) {
-	jobs := make(chan client.Object)
-	var mu sync.Mutex
-	var sent int64
-	var firstErr error
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for obj := range jobs {
-				err := c.Create(ctx, obj)
-				mu.Lock()
-				sent++
-				if err != nil && firstErr == nil {
-					firstErr = fmt.Errorf("creating %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
-					cancel()
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for _, obj := range objs {
-		select {
-		case jobs <- obj:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	return sent, firstErr
 }
 
 // runObserver watches one namespace's CustomRuns and PipelineRuns: a CustomRun's
@@ -188,19 +145,7 @@ func (o *runObserver) progress() (completed, ended int, err error) {
 // waitDone waits until steps CustomRuns have completed and runs PipelineRuns have ended
 // (a failed one ends the wait with its message).
 func (o *runObserver) waitDone(ctx context.Context, steps, runs int, timeout time.Duration, alive func() error) error {
-	what := fmt.Sprintf("%d CustomRuns to complete and %d PipelineRuns to end", steps, runs)
-	err := poll(ctx, timeout, 50*time.Millisecond, what, func() (bool, error) {
-		if err := alive(); err != nil {
-			return false, err
-		}
-		c, e, err := o.progress()
-		return c >= steps && e >= runs, err
-	})
-	if err != nil {
-		c, e, _ := o.progress()
-		return fmt.Errorf("%w; %d CustomRuns completed, %d PipelineRuns ended", err, c, e)
-	}
-	return nil
+	return waitCounts(ctx, timeout, alive, o.progress, [2]int{steps, runs}, [2]string{"CustomRuns to complete", "PipelineRuns to end"})
 }
 
 func (o *runObserver) snapshot() map[string]seen {
@@ -300,19 +245,7 @@ func (p *peerBench) runWorkload(ctx context.Context, name string, sh shape) (wor
 	if err := obs.waitDone(ctx, res.Commands, sh.Sequences, p.s.Timeout, alive); err != nil {
 		return res, fmt.Errorf("workload %s: %w", name, err)
 	}
-	seen := obs.snapshot()
-	var completed, opened []time.Time
-	for _, s := range seen {
-		completed = append(completed, s.Completed)
-		opened = append(opened, s.Started)
-	}
-	_, last := span(completed...)
-	first, _ := span(opened...)
-	res.Elapsed, res.Run = last.Sub(start), last.Sub(first)
-	gates, missing := gateLatencies(seen, false)
-	res.Gate, res.GateAfter, res.Missing = delays(gates, time.Time{}, time.Time{}), delays(gates, createdAt, time.Time{}), missing
-	res.Durations = sequenceDurations(seen)
-	res.PerSec = float64(res.Commands) / res.Elapsed.Seconds()
+	last := res.timings(obs.snapshot(), start, createdAt, false)
 	if err := p.quiet(ctx, time.Second, time.Minute); err != nil {
 		return res, err
 	}
@@ -370,15 +303,7 @@ func (p *peerBench) settledMemory(ctx context.Context) (memory, error) {
 	if err := p.quiet(ctx, 2*time.Second, 5*time.Minute); err != nil {
 		return memory{}, err
 	}
-	var samples []memory
-	for i := range 3 {
-		if i > 0 {
-			select {
-			case <-ctx.Done():
-				return memory{}, ctx.Err()
-			case <-time.After(time.Second):
-			}
-		}
+	return medianMemory(ctx, func() (memory, error) {
 		rss, err := vmRSS(p.ctl.cmd.Process.Pid)
 		if err != nil {
 			return memory{}, err
@@ -387,10 +312,8 @@ func (p *peerBench) settledMemory(ctx context.Context) (memory, error) {
 		if scraped, err := p.ctl.scrape(ctx); err == nil {
 			m.Heap, _ = sumWhere(scraped, "go_memstats_heap_inuse_bytes", nil)
 		}
-		samples = append(samples, m)
-	}
-	slices.SortFunc(samples, func(a, b memory) int { return int(a.RSS - b.RSS) })
-	return samples[1], nil
+		return m, nil
+	})
 }
 
 // measurePeer measures Tekton's controller on a fresh control plane with baton's CRDs
@@ -414,8 +337,7 @@ func measurePeer(ctx context.Context, log logr.Logger, s settings, repo string, 
 	if err != nil {
 		return res, err
 	}
-	log.Info("starting a control plane", "crds", rel.CRDs)
-	cp, err := startControlPlane(repo, dir, crds...)
+	cp, err := startMeasured(ctx, log, s, &res, repo, dir, crds...)
 	if err != nil {
 		return res, err
 	}
@@ -424,10 +346,6 @@ func measurePeer(ctx context.Context, log logr.Logger, s settings, repo string, 
 			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", serr))
 		}
 	}()
-	if res.Ceiling, err = measureCeiling(ctx, cp, s.CeilingDuration); err != nil {
-		return res, fmt.Errorf("measuring the ceiling: %w", err)
-	}
-	log.Info("ceiling", "1 worker", fmt.Sprintf("%.0f/s", res.Ceiling.One), "8 workers", fmt.Sprintf("%.0f/s", res.Ceiling.Eight))
 	if err := installTektonConfig(ctx, cp.client, maps); err != nil {
 		return res, err
 	}
@@ -446,28 +364,11 @@ func measurePeer(ctx context.Context, log logr.Logger, s settings, repo string, 
 	peak := samplePeak(ctx, func() int { return p.cp.pids[roleManager] })
 	defer func() { res.PeakRSS = peak.result() }()
 
-	record := func(what string, err error) bool {
-		if err == nil {
-			return true
-		}
-		log.Error(err, "measure failed", "measure", what)
-		res.Errors = append(res.Errors, fmt.Errorf("%s: %w", what, err))
-		return ctx.Err() == nil && p.ctl.alive() == nil
-	}
+	m := &measureRun{ctx: ctx, log: log, res: &res, alive: func() error { return p.ctl.alive() },
+		restart: func(ns string) error { return p.restartController(ctx, ns) }}
+	record := m.record
 	workload := func(name string, sh shape) (workloadResult, bool) {
-		r, err := p.runWorkload(ctx, name, sh)
-		r.Failed = err != nil
-		if !record(name, err) {
-			return r, false
-		}
-		if r.Failed {
-			if err := p.restartController(ctx, r.Namespace); err != nil {
-				record("restarting Tekton's controller after "+name, err)
-				return r, false
-			}
-			res.Restarts = append(res.Restarts, name)
-		}
-		return r, true
+		return m.workload(name, func() (workloadResult, error) { return p.runWorkload(ctx, name, sh) })
 	}
 	idle, err := p.settledMemory(ctx)
 	if res.Idle = idle; !record("idle memory", err) {

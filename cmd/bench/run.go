@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 )
 
 // buildResult is everything measured for one build.
@@ -59,8 +60,7 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 		return res, err
 	}
 	log = log.WithValues("build", b.Name)
-	log.Info("starting a control plane", "crds", filepath.Join(b.Tree, "config", "crd", "bases"))
-	cp, err := startControlPlane(b.Tree, dir)
+	cp, err := startMeasured(ctx, log, s, &res, b.Tree, dir)
 	if err != nil {
 		return res, err
 	}
@@ -69,10 +69,6 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", serr))
 		}
 	}()
-	if res.Ceiling, err = measureCeiling(ctx, cp, s.CeilingDuration); err != nil {
-		return res, fmt.Errorf("measuring the ceiling: %w", err)
-	}
-	log.Info("ceiling", "1 worker", fmt.Sprintf("%.0f/s", res.Ceiling.One), "8 workers", fmt.Sprintf("%.0f/s", res.Ceiling.Eight))
 
 	mgr, err := startManager(ctx, b, cp.kubeconfig, dir)
 	if err != nil {
@@ -89,31 +85,11 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 	peak := samplePeak(ctx, func() int { return bn.cp.pids[roleManager] })
 	defer func() { res.PeakRSS = peak.result() }()
 
-	// record keeps going after a failed measure unless the manager or ctx is gone.
-	record := func(what string, err error) bool {
-		if err == nil {
-			return true
-		}
-		log.Error(err, "measure failed", "measure", what)
-		res.Errors = append(res.Errors, fmt.Errorf("%s: %w", what, err))
-		return ctx.Err() == nil && bn.mgr.alive() == nil
-	}
-	// workload runs one, and after a failed one (a timeout leaves the manager busy with
-	// its sequences) starts the next from a fresh manager on the same control plane.
+	m := &measureRun{ctx: ctx, log: log, res: &res, alive: func() error { return bn.mgr.alive() },
+		restart: func(ns string) error { return bn.restartManager(ctx, ns) }}
+	record := m.record
 	workload := func(name string, sh shape, external bool) (workloadResult, bool) {
-		r, err := bn.runWorkload(ctx, name, sh, external)
-		r.Failed = err != nil
-		if !record(name, err) {
-			return r, false
-		}
-		if r.Failed {
-			if err := bn.restartManager(ctx, r.Namespace); err != nil {
-				record("restarting the manager after "+name, err)
-				return r, false
-			}
-			res.Restarts = append(res.Restarts, name)
-		}
-		return r, true
+		return m.workload(name, func() (workloadResult, error) { return bn.runWorkload(ctx, name, sh, external) })
 	}
 	idle, err := bn.settledMemory(ctx)
 	if res.Idle = idle; !record("idle memory", err) {
@@ -168,6 +144,60 @@ func measureBuild(ctx context.Context, log logr.Logger, s settings, b build, scr
 		log.Error(err, "profiling the manager's heap")
 	}
 	return res, nil
+}
+
+// startMeasured starts a fresh control plane with tree's CRDs and extra, and measures its
+// ceiling into res before anything else runs on it. On an error nothing is left running.
+func startMeasured(ctx context.Context, log logr.Logger, s settings, res *buildResult, tree, dir string, extra ...*apiextensionsv1.CustomResourceDefinition) (*controlPlane, error) {
+	log.Info("starting a control plane", "crds", filepath.Join(tree, "config", "crd", "bases"), "more CRDs", len(extra))
+	cp, err := startControlPlane(tree, dir, extra...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Ceiling, err = measureCeiling(ctx, cp, s.CeilingDuration); err != nil {
+		return nil, errors.Join(fmt.Errorf("measuring the ceiling: %w", err), cp.stop())
+	}
+	log.Info("ceiling", "1 worker", fmt.Sprintf("%.0f/s", res.Ceiling.One), "8 workers", fmt.Sprintf("%.0f/s", res.Ceiling.Eight))
+	return cp, nil
+}
+
+// measureRun runs one subject's measures in turn (a build's manager, or the peer's
+// controller): it records a failed one and keeps going unless the subject or ctx is gone,
+// and after a failed workload (a timeout leaves the subject busy with its runs) starts
+// the next from a fresh process on the same control plane.
+type measureRun struct {
+	ctx     context.Context
+	log     logr.Logger
+	res     *buildResult
+	alive   func() error
+	restart func(ns string) error
+}
+
+// record notes err, if any, and says whether to go on.
+func (m *measureRun) record(what string, err error) bool {
+	if err == nil {
+		return true
+	}
+	m.log.Error(err, "measure failed", "measure", what)
+	m.res.Errors = append(m.res.Errors, fmt.Errorf("%s: %w", what, err))
+	return m.ctx.Err() == nil && m.alive() == nil
+}
+
+// workload runs one workload; ok says whether to go on.
+func (m *measureRun) workload(name string, run func() (workloadResult, error)) (r workloadResult, ok bool) {
+	r, err := run()
+	r.Failed = err != nil
+	if !m.record(name, err) {
+		return r, false
+	}
+	if r.Failed {
+		if err := m.restart(r.Namespace); err != nil {
+			m.record("restarting after "+name, err)
+			return r, false
+		}
+		m.res.Restarts = append(m.res.Restarts, name)
+	}
+	return r, true
 }
 
 // restartManager stops the manager, deletes the commands and sequences a failed workload

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -86,32 +85,46 @@ func yamlDocuments(path string) ([][]byte, error) {
 	}
 }
 
+// eachDocument calls do with every YAML document of the *.yaml files in dir (not its
+// subdirectories).
+func eachDocument(dir string, do func(path string, doc []byte) error) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, path := range files {
+		docs, err := yamlDocuments(path)
+		if err != nil {
+			return err
+		}
+		for _, doc := range docs {
+			if err := do(path, doc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // tektonCRDs reads the CRDs in dir (config/300-crds) with their conversion set to None:
 // the CRDs name Tekton's webhook as their converter, and the bench runs no webhook. The
 // bench's objects are v1 PipelineRuns and the controller's v1beta1 CustomRuns, each
 // stored in the version it is written in, so nothing needs converting.
 func tektonCRDs(dir string) ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err != nil {
-		return nil, err
-	}
 	var crds []*apiextensionsv1.CustomResourceDefinition
-	for _, path := range files {
-		docs, err := yamlDocuments(path)
-		if err != nil {
-			return nil, err
+	err := eachDocument(dir, func(path string, doc []byte) error {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := yaml.Unmarshal(doc, crd); err != nil {
+			return fmt.Errorf("decoding a CRD in %s: %w", path, err)
 		}
-		for _, doc := range docs {
-			crd := &apiextensionsv1.CustomResourceDefinition{}
-			if err := yaml.Unmarshal(doc, crd); err != nil {
-				return nil, fmt.Errorf("decoding a CRD in %s: %w", path, err)
-			}
-			if crd.Kind != "CustomResourceDefinition" {
-				continue
-			}
+		if crd.Kind == "CustomResourceDefinition" {
 			crd.Spec.Conversion = &apiextensionsv1.CustomResourceConversion{Strategy: apiextensionsv1.NoneConverter}
 			crds = append(crds, crd)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(crds) == 0 {
 		return nil, fmt.Errorf("no CRDs in %s", dir)
@@ -125,29 +138,22 @@ func tektonCRDs(dir string) ([]*apiextensionsv1.CustomResourceDefinition, error)
 // ... The controller reads several at start and watches the rest; missing ones stop it
 // or log errors, so all of them are installed, as a release's manifest installs them.
 func tektonConfigMaps(dir string) ([]*unstructured.Unstructured, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err != nil {
-		return nil, err
-	}
 	var out []*unstructured.Unstructured
-	for _, path := range files {
-		docs, err := yamlDocuments(path)
-		if err != nil {
-			return nil, err
+	err := eachDocument(dir, func(path string, doc []byte) error {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(doc, &u.Object); err != nil {
+			return fmt.Errorf("decoding %s: %w", path, err)
 		}
-		for _, doc := range docs {
-			u := &unstructured.Unstructured{}
-			if err := yaml.Unmarshal(doc, &u.Object); err != nil {
-				return nil, fmt.Errorf("decoding %s: %w", path, err)
-			}
-			if u.GetKind() != "ConfigMap" || u.GetAPIVersion() != "v1" {
-				continue
-			}
+		if u.GetKind() == "ConfigMap" && u.GetAPIVersion() == "v1" {
 			if u.GetNamespace() == "" {
 				u.SetNamespace(tektonNamespace)
 			}
 			out = append(out, u)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no ConfigMaps in %s", dir)
@@ -217,26 +223,14 @@ func startTekton(ctx context.Context, rel tektonRelease, kubeconfig, dir string)
 		"PROBES_PORT="+ports[1],
 		"PROFILING_PORT="+ports[2],
 	)
-	m.logPath = filepath.Join(dir, "tekton-controller.log")
-	logFile, err := os.Create(m.logPath)
-	if err != nil {
+	cmd := exec.Command(rel.Binary, args...)
+	cmd.Env = env
+	if err := m.start(cmd, filepath.Join(dir, "tekton-controller.log")); err != nil {
 		return nil, err
 	}
-	m.cmd = exec.Command(rel.Binary, args...)
-	m.cmd.Env = env
-	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := m.cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("starting %s: %w", rel.Binary, err)
-	}
-	go func() {
-		m.exited <- m.cmd.Wait()
-		logFile.Close()
-	}()
 	// Its probe answers once it runs; the bench's canary PipelineRun then says it reconciles.
 	probe := "http://127.0.0.1:" + ports[1] + "/readiness"
-	err = poll(ctx, time.Minute, 200*time.Millisecond, "Tekton's controller to answer its probe", func() (bool, error) {
+	err := poll(ctx, time.Minute, 200*time.Millisecond, "Tekton's controller to answer its probe", func() (bool, error) {
 		if err := m.alive(); err != nil {
 			return false, err
 		}

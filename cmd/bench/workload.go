@@ -127,19 +127,7 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 	if err := obs.waitDone(ctx, res.Commands, sh.Sequences, b.s.Timeout, alive); err != nil {
 		return res, fmt.Errorf("workload %s: %w", name, err)
 	}
-	seen := obs.snapshot()
-	var completed, opened []time.Time
-	for _, s := range seen {
-		completed = append(completed, s.Completed)
-		opened = append(opened, s.Started, s.Gated)
-	}
-	_, last := span(completed...)
-	first, _ := span(opened...)
-	res.Elapsed, res.Run = last.Sub(start), last.Sub(first)
-	gates, missing := gateLatencies(seen, external)
-	res.Gate, res.GateAfter, res.Missing = delays(gates, time.Time{}, time.Time{}), delays(gates, createdAt, time.Time{}), missing
-	res.Durations = sequenceDurations(seen)
-	res.PerSec = float64(res.Commands) / res.Elapsed.Seconds()
+	last := res.timings(obs.snapshot(), start, createdAt, external)
 	if err := b.mgr.quiet(ctx, time.Second, time.Minute); err != nil {
 		return res, err
 	}
@@ -179,6 +167,24 @@ func (b *bench) runWorkload(ctx context.Context, name string, sh shape, external
 		"gate p99", res.Gate.P99, "tail", res.Tail.Round(time.Millisecond),
 		"cpu (API server / etcd / manager / bench / rest)", res.CPU.String(), "mean write", res.WriteTime.Round(time.Millisecond))
 	return res, nil
+}
+
+// timings sets the workload's times from what the watch saw, the first create sent at
+// start and the last answered at createdAt, and returns the last completion seen.
+func (w *workloadResult) timings(seen map[string]seen, start, createdAt time.Time, external bool) time.Time {
+	var completed, opened []time.Time
+	for _, s := range seen {
+		completed = append(completed, s.Completed)
+		opened = append(opened, s.Started, s.Gated)
+	}
+	_, last := span(completed...)
+	first, _ := span(opened...)
+	w.Elapsed, w.Run = last.Sub(start), last.Sub(first)
+	gates, missing := gateLatencies(seen, external)
+	w.Gate, w.GateAfter, w.Missing = delays(gates, time.Time{}, time.Time{}), delays(gates, createdAt, time.Time{}), missing
+	w.Durations = sequenceDurations(seen)
+	w.PerSec = float64(w.Commands) / w.Elapsed.Seconds()
+	return last
 }
 
 // stepTime is a chain's time per step: first member seen claimed → last seen completed,
