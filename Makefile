@@ -59,7 +59,7 @@ demo: ## Start a local control plane, the manager and a simulated operator, run 
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/baton-local $(if $(KEEP),-keep)
 
 .PHONY: bench
-bench: ## Measure the baseline and this tree's manager on fresh control planes; prints a markdown table (BENCH_BASELINE, BENCH_FULL=1, BENCH_SCALE, BENCH_STORED).
+bench: ## Measure the baseline and this tree's manager on fresh control planes, and with BENCH_PEER=tekton Tekton Pipelines (hack/tekton.sh); prints markdown tables with the goals (BENCH_BASELINE, BENCH_FULL=1, BENCH_SCALE, BENCH_STORED, BENCH_PEER).
 	KUBEBUILDER_ASSETS="$$(hack/envtest.sh | tail -n 1)" go run ./cmd/bench
 
 .PHONY: test
