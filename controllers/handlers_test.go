@@ -113,6 +113,7 @@ func (h *handlers) registry() *steps.Registry {
 	})
 	must("block", h.block)
 	register("block-idempotent", idempotentBlock{h})
+	register(steps.TypeNoop, &steps.Noop{}) // idempotent and quick: one write (quickstep_test.go)
 	// versioned exists only as commandVersion v2.
 	Expect(r.Register("versioned", "v2", recording{h: h, inner: steps.HandlerFunc(func(context.Context, steps.Request) (any, error) {
 		return "v2", nil

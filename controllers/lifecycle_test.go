@@ -27,6 +27,8 @@ var _ = Describe("a manager restarted mid-sequence", func() {
 		newCommand(ns, "b").In("restart", 1, 3).Type("block-idempotent").Create()
 		newCommand(ns, "c").In("restart", 2, 3).Create()
 		Eventually(h.startedCount("b"), wait).Should(Equal(1))
+		// Claimed at --claim-after: a step stopped before it is no lost executor's.
+		Eventually(phaseOf(ns, "b"), wait).Should(Equal(batonv1.CommandRunning))
 		stop()
 
 		startManager(testOptions(), h)

@@ -22,7 +22,8 @@ import (
 
 // runner executes in-process handlers: it claims a command as its gate opens, runs its
 // handler with a context ending at the command's TTL, retries what the handler marks
-// retryable, and writes the result. At most maxConcurrent handlers run at once, the oldest
+// retryable, and writes the result. An idempotent handler runs unclaimed for up to
+// claimAfter: one that returns by then is claimed and completed in one write (quickstep.go). At most maxConcurrent handlers run at once, the oldest
 // waiting command first (slotPool); a member that must wait for a slot is written Ready
 // first, so kubectl shows why it waits.
 //
@@ -37,7 +38,10 @@ type runner struct {
 	clock    clock.Clock
 	opts     engine.Options
 	executer string
-	log      logr.Logger
+	// claimAfter is how long an idempotent handler runs before its command is claimed;
+	// 0 claims every command before its handler runs.
+	claimAfter time.Duration
+	log        logr.Logger
 	// wake makes the controller reconcile a command's unit again: a claim lost a race, or
 	// a handler stopped without a result.
 	wake  chan event.GenericEvent
@@ -57,6 +61,8 @@ type runner struct {
 
 // job is one command this process holds.
 type job struct {
+	// claimed is set as the claim (or the one write of a quick step) is sent: from then
+	// on the command is this process's to finish.
 	claimed bool
 	cancel  context.CancelCauseFunc
 }
@@ -65,6 +71,9 @@ type job struct {
 var (
 	errCancelled   = errors.New("sequence cancelled")
 	errCommandGone = errors.New("command deleted")
+	// errCompletedElsewhere ends the handler of a command completed while unclaimed (a
+	// skip, an expiry, another manager's result): its result would be dropped.
+	errCompletedElsewhere = errors.New("command completed while its handler ran unclaimed")
 )
 
 // slotGrace is how long a member waits for a concurrency slot before it is written Ready:
@@ -78,11 +87,11 @@ const slotGrace = time.Second
 const abandonGrace = 250 * time.Millisecond
 
 func newRunner(writer *statusWriter, registry *steps.Registry, ev *eventPolicy, clk clock.Clock,
-	opts engine.Options, executer string, maxConcurrent int, log logr.Logger) *runner {
+	opts engine.Options, executer string, maxConcurrent int, claimAfter time.Duration, log logr.Logger) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &runner{
 		writer: writer, registry: registry, events: ev, clock: clk, opts: opts,
-		executer: executer, log: log, wake: make(chan event.GenericEvent, 64),
+		executer: executer, claimAfter: claimAfter, log: log, wake: make(chan event.GenericEvent, 64),
 		slots: newSlotPool(maxConcurrent), ctx: ctx, cancel: cancel,
 		jobs: map[string]map[types.UID]*job{},
 	}
@@ -126,7 +135,9 @@ func (r *runner) forget(u unit, uid types.UID) {
 }
 
 // settle drops the jobs of unit u whose commands the reconciler now sees completed, and
-// those whose commands are gone, cancelling their handlers. lookup finds u's commands.
+// those whose commands are gone, cancelling their handlers — and those of completed
+// commands this process had not claimed (a skip, an expiry, another writer's result:
+// theirs, not this process's). lookup finds u's commands.
 func (r *runner) settle(u unit, lookup func(types.UID) *batonv1.OperatorCommand) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -137,6 +148,9 @@ func (r *runner) settle(u unit, lookup func(types.UID) *batonv1.OperatorCommand)
 			j.cancel(errCommandGone)
 			delete(jobs, uid)
 		case c.Status.Completed:
+			if !j.claimed {
+				j.cancel(errCompletedElsewhere)
+			}
 			delete(jobs, uid)
 		}
 	}
@@ -192,15 +206,16 @@ func (r *runner) run(jobCtx context.Context, u unit, j *job, cmd *batonv1.Operat
 		r.release(u, cmd)
 		return
 	}
-	if err := r.claim(ctx, writeCtx, u, j, cmd, plan); err != nil {
-		log.V(1).Info("not claimed; reconciling again", "error", err.Error())
-		r.slots.release()
-		r.release(u, cmd)
+	var first <-chan outcome // the first attempt, when it began before the claim
+	if r.claimAfter > 0 && steps.IsIdempotent(handler) {
+		var finished bool
+		if first, finished = r.runUnclaimed(ctx, writeCtx, u, j, cmd, handler, plan, env, log); finished {
+			return
+		}
+	} else if !r.claimFirst(ctx, writeCtx, u, j, cmd, plan, log) {
 		return
 	}
-	r.events.command(u, cmd, engine.Event{Reason: batonv1.EventStarted,
-		Message: fmt.Sprintf("started by %s (attempt %d)", r.executer, cmd.Status.Attempts)})
-	payload, err := r.attempts(ctx, writeCtx, u, cmd, handler, plan, env, log)
+	payload, err := r.attempts(ctx, writeCtx, u, cmd, handler, plan, env, log, first)
 	switch {
 	case errors.Is(err, errClaimLost):
 		r.release(u, cmd)
@@ -280,7 +295,7 @@ func (r *runner) acquire(ctx context.Context, cmd *batonv1.OperatorCommand, plan
 		return false
 	}
 	if from != plan.Status.Phase {
-		r.events.command(u, cmd, engine.Event{Reason: batonv1.EventReady, Message: plan.Status.Message})
+		r.events.command(u, cmd, engine.Event{Reason: eventReady, Message: plan.Status.Message})
 	}
 	return r.slots.await(ctx, ticket)
 }
@@ -299,20 +314,38 @@ func (r *runner) release(u unit, cmd *batonv1.OperatorCommand) {
 // its command gone or the manager stopping.
 var errNotClaimed = errors.New("the job ended before its claim")
 
+// claimFirst claims the command before its handler runs, and records Started; false
+// (the command released, its slot freed) when the claim was not made.
+func (r *runner) claimFirst(jobCtx, writeCtx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand,
+	plan engine.MemberPlan, log logr.Logger) bool {
+	if err := r.claim(jobCtx, writeCtx, u, j, cmd, plan, r.writer.writeOwn); err != nil {
+		log.V(1).Info("not claimed; reconciling again", "error", err.Error())
+		r.slots.release()
+		r.release(u, cmd)
+		return false
+	}
+	r.started(u, cmd)
+	return true
+}
+
+// started records the Started event of a command this process just claimed.
+func (r *runner) started(u unit, cmd *batonv1.OperatorCommand) {
+	r.events.command(u, cmd, engine.Event{Reason: eventStarted,
+		Message: fmt.Sprintf("started by %s (attempt %d)", r.executer, cmd.Status.Attempts)})
+}
+
 // claim marks the command started by this executer, guarded by the resourceVersion it was
 // planned from: only one claim of a given observation ever succeeds. A job whose context
 // (jobCtx) ended is not claimed: the check and the mark are one step under the lock that
 // cancelUnit takes, so a cancel either comes first and no claim is sent, or comes after the
 // claim was marked, and then the claim and the cancel's Skipped write, guarded by the same
 // resourceVersion, cannot both land.
-func (r *runner) claim(jobCtx, ctx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, plan engine.MemberPlan) error {
-	r.mu.Lock()
-	if err := context.Cause(jobCtx); err != nil {
-		r.mu.Unlock()
-		return fmt.Errorf("%w: %w", errNotClaimed, err)
+// write is writeOwn, or writeUnclaimed for a handler that began before its claim.
+func (r *runner) claim(jobCtx, ctx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, plan engine.MemberPlan,
+	write func(context.Context, *batonv1.OperatorCommand, func(*batonv1.OperatorCommandStatus)) error) error {
+	if err := r.mark(jobCtx, j); err != nil {
+		return err
 	}
-	j.claimed = true // before the write: its watch event may come back at once
-	r.mu.Unlock()
 	now := r.now()
 	status := *plan.Status
 	status.Started, status.StartedAt = true, &now
@@ -322,20 +355,41 @@ func (r *runner) claim(jobCtx, ctx context.Context, u unit, j *job, cmd *batonv1
 	status.Attempts = cmd.Status.Attempts + 1
 	status.Error, status.Payload = nil, nil
 	status.Message = fmt.Sprintf("running on %s", r.executer)
-	return r.writer.writeOwn(ctx, cmd, func(s *batonv1.OperatorCommandStatus) { *s = status })
+	return write(ctx, cmd, func(s *batonv1.OperatorCommandStatus) { *s = status })
+}
+
+// mark sets the job claimed unless its context (jobCtx) ended: one step under the lock
+// that cancelUnit takes, so a cancel either comes first (errNotClaimed: nothing is
+// written) or after, and then the write that follows and the cancel's Skipped write,
+// guarded by the same resourceVersion, cannot both land.
+func (r *runner) mark(jobCtx context.Context, j *job) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := context.Cause(jobCtx); err != nil {
+		return fmt.Errorf("%w: %w", errNotClaimed, err)
+	}
+	j.claimed = true // before the write: its watch event may come back at once
+	return nil
 }
 
 // attempts runs the handler until it succeeds, fails for good, or runs out of attempts
-// or time. It holds a concurrency slot while the handler runs (the first one taken before
-// the claim), never while it waits out a backoff, and records each retry in
-// status.attempts. It returns errClaimLost when the command stopped being this process's.
+// or time; first, when not nil, is the first attempt, begun before the claim. It holds a
+// concurrency slot while the handler runs (the first one taken before the claim), never
+// while it waits out a backoff, and records each retry in status.attempts. It returns
+// errClaimLost when the command stopped being this process's.
 func (r *runner) attempts(ctx, writeCtx context.Context, u unit, cmd *batonv1.OperatorCommand, handler steps.Handler,
-	plan engine.MemberPlan, env engine.Env, log logr.Logger) (any, error) {
+	plan engine.MemberPlan, env engine.Env, log logr.Logger, first <-chan outcome) (any, error) {
 	for {
-		payload, err := r.attempt(ctx, cmd, handler, env, log)
+		var payload any
+		var err error
+		if first != nil {
+			payload, err = r.await(ctx, cmd, first, log)
+			first = nil
+		} else {
+			payload, err = r.attempt(ctx, cmd, handler, env, log)
+		}
 		r.slots.release()
-		if err == nil || ctx.Err() != nil || !steps.IsRetryable(err) || int(cmd.Status.Attempts) >= plan.MaxAttempts ||
-			!engine.RetryFits(r.opts, int(cmd.Status.Attempts), r.clock.Now(), plan.Deadline) {
+		if !r.retries(ctx, int(cmd.Status.Attempts), plan, err) {
 			return payload, err
 		}
 		delay := engine.RetryDelay(r.opts, int(cmd.Status.Attempts))
@@ -347,7 +401,7 @@ func (r *runner) attempts(ctx, writeCtx context.Context, u unit, cmd *batonv1.Op
 			// one's to record here.
 			return nil, fmt.Errorf("recording a retry: %w: %w", errClaimLost, werr)
 		}
-		r.events.command(u, cmd, engine.Event{Warning: true, Reason: batonv1.EventRetrying, Message: message})
+		r.events.command(u, cmd, engine.Event{Warning: true, Reason: "Retrying", Message: message})
 		select {
 		case <-r.clock.After(delay):
 		case <-ctx.Done():
@@ -359,21 +413,36 @@ func (r *runner) attempts(ctx, writeCtx context.Context, u unit, cmd *batonv1.Op
 	}
 }
 
+// retries reports whether an attempt that failed with err, the done-th, is followed by
+// another: a retryable error, attempts left, the retry's backoff within the TTL.
+func (r *runner) retries(ctx context.Context, done int, plan engine.MemberPlan, err error) bool {
+	return err != nil && ctx.Err() == nil && steps.IsRetryable(err) && done < plan.MaxAttempts &&
+		engine.RetryFits(r.opts, done, r.clock.Now(), plan.Deadline)
+}
+
+// outcome is what one run of a handler returned.
+type outcome struct {
+	payload any
+	err     error
+}
+
 // attempt runs the handler once. A panic is the handler's failure, not the manager's. A
 // handler that ignores its context is abandoned abandonGrace after the context ends: its
 // goroutine is left behind, logged and counted, and its slot is free again.
 func (r *runner) attempt(ctx context.Context, cmd *batonv1.OperatorCommand, handler steps.Handler, env engine.Env, log logr.Logger) (any, error) {
-	type result struct {
-		payload any
-		err     error
-	}
 	if ctx.Err() != nil {
 		// Ended after the claim (a cancel, the TTL) or during a backoff: the handler is
 		// not entered; with a free slot and an ended context both ready, a select may
 		// have picked either.
 		return nil, ctx.Err()
 	}
-	done := make(chan result, 1)
+	return r.await(ctx, cmd, r.begin(ctx, cmd, handler, env, log), log)
+}
+
+// begin enters the handler in its own goroutine; its outcome comes on the channel
+// returned. A panic is the handler's failure, not the manager's.
+func (r *runner) begin(ctx context.Context, cmd *batonv1.OperatorCommand, handler steps.Handler, env engine.Env, log logr.Logger) <-chan outcome {
+	done := make(chan outcome, 1)
 	started := r.clock.Now()
 	// The handler's goroutine may outlive this call, and the result's write decodes into
 	// cmd: it reads nothing of cmd but what is taken here.
@@ -382,12 +451,18 @@ func (r *runner) attempt(ctx context.Context, cmd *batonv1.OperatorCommand, hand
 		defer func() {
 			stepDuration.WithLabelValues(commandType).Observe(r.clock.Since(started).Seconds())
 			if p := recover(); p != nil {
-				done <- result{err: fmt.Errorf("handler panicked: %v", p)}
+				done <- outcome{err: fmt.Errorf("handler panicked: %v", p)}
 			}
 		}()
 		payload, err := handler.Run(ctx, req)
-		done <- result{payload, err}
+		done <- outcome{payload, err}
 	}()
+	return done
+}
+
+// await waits for the outcome of begin. A handler that ignores its context is abandoned
+// abandonGrace after the context ends.
+func (r *runner) await(ctx context.Context, cmd *batonv1.OperatorCommand, done <-chan outcome, log logr.Logger) (any, error) {
 	select {
 	case res := <-done:
 		return res.payload, res.err
@@ -407,6 +482,13 @@ func (r *runner) attempt(ctx context.Context, cmd *batonv1.OperatorCommand, hand
 
 // complete writes the handler's outcome.
 func (r *runner) complete(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, payload any, runErr error) error {
+	return r.finish(ctx, u, cmd, payload, runErr, false)
+}
+
+// finish writes the handler's outcome; with claim, the claim too, in the same write
+// (writeUnclaimed), for a handler that ran unclaimed, and then Started is recorded before
+// the outcome.
+func (r *runner) finish(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, payload any, runErr error, claim bool) error {
 	var data []byte
 	if runErr == nil {
 		var err error
@@ -417,6 +499,11 @@ func (r *runner) complete(ctx context.Context, u unit, cmd *batonv1.OperatorComm
 	}
 	now := r.now()
 	outcome := func(s *batonv1.OperatorCommandStatus) {
+		if claim {
+			s.Started, s.StartedAt, s.Executer = true, &now, r.executer
+			s.Attempts++
+			s.Error = nil
+		}
 		s.Completed, s.CompletedAt = true, &now
 		s.Phase, s.Message, s.Payload = batonv1.CommandSucceeded, "succeeded", data
 		if runErr != nil {
@@ -431,20 +518,27 @@ func (r *runner) complete(ctx context.Context, u unit, cmd *batonv1.OperatorComm
 			s.Message = engine.ClipMessage(fmt.Sprintf("attempt %d failed: %s", s.Attempts, message))
 		}
 	}
-	err := r.writer.writeOwn(ctx, cmd, outcome)
+	write := r.writer.writeOwn
+	if claim {
+		write = r.writeUnclaimed
+	}
+	err := write(ctx, cmd, outcome)
 	if isRejected(err) {
 		// Refused for good: sending it again would be refused again. The step fails with
 		// the server's message, without the payload; the handler is not run again.
 		data, runErr = nil, &engine.ReasonError{Reason: batonv1.ReasonResultRejected,
 			Message: "the API server refused the result: " + serverMessage(err)}
-		err = r.writer.writeOwn(ctx, cmd, outcome)
+		err = write(ctx, cmd, outcome)
 	}
 	if err != nil {
 		return err
 	}
-	e := engine.Event{Reason: batonv1.EventReason(cmd.Status.Phase), Message: cmd.Status.Message}
+	if claim {
+		r.started(u, cmd)
+	}
+	e := engine.Event{Reason: string(cmd.Status.Phase), Message: cmd.Status.Message}
 	if cmd.Status.Error != nil {
-		e.Warning, e.Reason = true, batonv1.EventReason(cmd.Status.Error.Reason)
+		e.Warning, e.Reason = true, cmd.Status.Error.Reason
 	}
 	r.events.command(u, cmd, e)
 	return nil

@@ -14,10 +14,12 @@ import (
 )
 
 // TestRunnerSettles: the jobs of commands that were deleted before the next reconcile are
-// dropped and their handlers' contexts end; those of commands seen completed are dropped
-// with their contexts left alone (their handlers are done); the others stay.
+// dropped and their handlers' contexts end; those of commands seen completed are dropped,
+// with their contexts left alone when claimed (their handlers are done), ended when not (a
+// quick step's command completed by a cancel or its TTL: its result would be dropped);
+// the others stay.
 func TestRunnerSettles(t *testing.T) {
-	r := newRunner(nil, nil, nil, clock.RealClock{}, engine.Options{}, "test", 1, logr.Discard())
+	r := newRunner(nil, nil, nil, clock.RealClock{}, engine.Options{}, "test", 1, 0, logr.Discard())
 	u := unit{namespace: "ns", index: "seq:a", key: "a"}
 	hold := func(uid types.UID, claimed bool) context.Context {
 		ctx, cancel := context.WithCancelCause(context.Background())
@@ -42,8 +44,9 @@ func TestRunnerSettles(t *testing.T) {
 			Status: batonv1.OperatorCommandStatus{Completed: completed}}
 	}
 	goneCtx, doneCtx, keptCtx := hold("gone", true), hold("done", true), hold("kept", false)
+	elsewhereCtx := hold("elsewhere", false)
 
-	r.settle(u, commands(command("kept", false), command("done", true), command("other", false)))
+	r.settle(u, commands(command("kept", false), command("done", true), command("elsewhere", true), command("other", false)))
 	if _, held := r.holding(u)["gone"]; held {
 		t.Error("a deleted command is still held")
 	}
@@ -55,6 +58,12 @@ func TestRunnerSettles(t *testing.T) {
 	}
 	if doneCtx.Err() != nil {
 		t.Error("the completed command's handler context was cancelled")
+	}
+	if _, held := r.holding(u)["elsewhere"]; held {
+		t.Error("a command completed while unclaimed is still held")
+	}
+	if context.Cause(elsewhereCtx) != errCompletedElsewhere {
+		t.Errorf("the unclaimed completed command's handler context: cause %v, want %v", context.Cause(elsewhereCtx), errCompletedElsewhere)
 	}
 	if claimed, held := r.holding(u)["kept"]; !held || claimed {
 		t.Errorf("the remaining command: held %t claimed %t, want held, not claimed", held, claimed)

@@ -39,7 +39,7 @@ type Options struct {
 	ClaimAfter time.Duration
 	// Executer is written to status.executer of claimed commands: the pod name.
 	Executer string
-	// CommandEvents is the --command-events policy; empty means EventsWarnings.
+	// CommandEvents is the --command-events policy; empty means EventsOutcomes.
 	CommandEvents CommandEvents
 }
 
@@ -79,7 +79,7 @@ func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRe
 // member index) and the runner of in-process steps.
 func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	r.runner = newRunner(r.writer, r.registry, r.events, r.clock, r.opts.Engine, r.opts.Executer,
-		r.opts.MaxConcurrentSteps, mgr.GetLogger().WithName("runner"))
+		r.opts.MaxConcurrentSteps, r.opts.ClaimAfter, mgr.GetLogger().WithName("runner"))
 	if err := mgr.Add(r.runner); err != nil {
 		return fmt.Errorf("adding the step runner: %w", err)
 	}

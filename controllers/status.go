@@ -81,6 +81,28 @@ func (b *backoff) wait(ctx context.Context, clk clock.Clock) error {
 // is still what this process last saw (only its metadata changed), the change is applied
 // to the new version; otherwise someone else owns the status now (errClaimLost).
 func (w *statusWriter) writeOwn(ctx context.Context, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus)) error {
+	return w.writeGuarded(ctx, cmd, change, func(fresh *batonv1.OperatorCommand) bool {
+		return equality.Semantic.DeepEqual(fresh.Status, cmd.Status)
+	})
+}
+
+// writeUnclaimed is writeOwn for a command whose idempotent handler ran (or runs) before
+// any claim: the claim, or the claim and the result in one write. The command may have
+// changed since it was read (a Ready write, a metadata patch, another manager's plan);
+// after a conflict the change is applied to the new version as long as that is still
+// not completed (a cancel's Skipped, the TTL's Expired, another executor's result win)
+// and not started by another executer; otherwise errClaimLost.
+func (w *statusWriter) writeUnclaimed(ctx context.Context, cmd *batonv1.OperatorCommand, executer string, change func(*batonv1.OperatorCommandStatus)) error {
+	return w.writeGuarded(ctx, cmd, change, func(fresh *batonv1.OperatorCommand) bool {
+		return !fresh.Status.Completed && (!fresh.Status.Started || fresh.Status.Executer == executer)
+	})
+}
+
+// writeGuarded writes change on cmd's status, retrying transient failures until ctx ends;
+// after a conflict it reads the command again from the API server, and applies the change
+// to the new version when mine says the command is still this process's to write.
+func (w *statusWriter) writeGuarded(ctx context.Context, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus),
+	mine func(fresh *batonv1.OperatorCommand) bool) error {
 	var wait backoff
 	for {
 		want := *cmd.Status.DeepCopy()
@@ -100,7 +122,7 @@ func (w *statusWriter) writeOwn(ctx context.Context, cmd *batonv1.OperatorComman
 				case equality.Semantic.DeepEqual(fresh.Status, want):
 					*cmd = *fresh
 					return nil
-				case !equality.Semantic.DeepEqual(fresh.Status, cmd.Status):
+				case !mine(fresh):
 					return errClaimLost
 				}
 				*cmd = *fresh

@@ -51,7 +51,7 @@ var _ = BeforeSuite(func() {
 })
 
 // testOptions are the controller options of the specs: short TTL defaults and fast
-// retries so every rule shows within seconds.
+// retries so every rule shows within seconds; --claim-after at the manager's default.
 func testOptions() controllers.Options {
 	return controllers.Options{
 		Engine: engine.Options{
@@ -65,6 +65,7 @@ func testOptions() controllers.Options {
 		},
 		MaxConcurrentSteps:      8,
 		MaxConcurrentReconciles: 4,
+		ClaimAfter:              time.Second,
 		Executer:                "baton-test",
 	}
 }
