@@ -295,7 +295,7 @@ func (r *runner) acquire(ctx context.Context, cmd *batonv1.OperatorCommand, plan
 		return false
 	}
 	if from != plan.Status.Phase {
-		r.events.command(u, cmd, engine.Event{Reason: eventReady, Message: plan.Status.Message})
+		r.events.command(u, cmd, engine.Event{Reason: batonv1.EventReady, Message: plan.Status.Message})
 	}
 	return r.slots.await(ctx, ticket)
 }
@@ -330,7 +330,7 @@ func (r *runner) claimFirst(jobCtx, writeCtx context.Context, u unit, j *job, cm
 
 // started records the Started event of a command this process just claimed.
 func (r *runner) started(u unit, cmd *batonv1.OperatorCommand) {
-	r.events.command(u, cmd, engine.Event{Reason: eventStarted,
+	r.events.command(u, cmd, engine.Event{Reason: batonv1.EventStarted,
 		Message: fmt.Sprintf("started by %s (attempt %d)", r.executer, cmd.Status.Attempts)})
 }
 
@@ -401,7 +401,7 @@ func (r *runner) attempts(ctx, writeCtx context.Context, u unit, cmd *batonv1.Op
 			// one's to record here.
 			return nil, fmt.Errorf("recording a retry: %w: %w", errClaimLost, werr)
 		}
-		r.events.command(u, cmd, engine.Event{Warning: true, Reason: "Retrying", Message: message})
+		r.events.command(u, cmd, engine.Event{Warning: true, Reason: batonv1.EventRetrying, Message: message})
 		select {
 		case <-r.clock.After(delay):
 		case <-ctx.Done():
@@ -536,9 +536,9 @@ func (r *runner) finish(ctx context.Context, u unit, cmd *batonv1.OperatorComman
 	if claim {
 		r.started(u, cmd)
 	}
-	e := engine.Event{Reason: string(cmd.Status.Phase), Message: cmd.Status.Message}
+	e := engine.Event{Reason: batonv1.EventReason(cmd.Status.Phase), Message: cmd.Status.Message}
 	if cmd.Status.Error != nil {
-		e.Warning, e.Reason = true, cmd.Status.Error.Reason
+		e.Warning, e.Reason = true, batonv1.EventReason(cmd.Status.Error.Reason)
 	}
 	r.events.command(u, cmd, e)
 	return nil

@@ -39,7 +39,7 @@ type Options struct {
 	ClaimAfter time.Duration
 	// Executer is written to status.executer of claimed commands: the pod name.
 	Executer string
-	// CommandEvents is the --command-events policy; empty means EventsOutcomes.
+	// CommandEvents is the --command-events policy; empty means EventsWarnings.
 	CommandEvents CommandEvents
 }
 
