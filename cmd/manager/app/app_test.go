@@ -16,7 +16,7 @@ func TestFlags(t *testing.T) {
 		"--namespace=team-a,team-b", "--namespace", "team-c",
 		"--http-allow=*.example.com", "--http-allow", " 127.0.0.1 ,",
 		"--default-ttl=90s", "--finished-retention=1h", "--max-concurrent-steps=3",
-		"--leader-election-namespace=baton-system",
+		"--leader-election-namespace=baton-system", "--claim-after=250ms",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +26,7 @@ func TestFlags(t *testing.T) {
 	want.HTTPAllow = []string{"*.example.com", "127.0.0.1"}
 	want.DefaultTTL, want.FinishedRetention, want.MaxConcurrentSteps = 90*time.Second, time.Hour, 3
 	want.LeaderElectionNamespace = "baton-system"
+	want.ClaimAfter = 250 * time.Millisecond
 	if diff := cmp.Diff(want, opts); diff != "" {
 		t.Errorf("parsed options differ (-want +got):\n%s", diff)
 	}
