@@ -155,7 +155,7 @@ func writeGoals(w io.Writer, results []buildResult) {
 	for _, b := range results {
 		header = append(header, fmt.Sprintf("%s (`%s`)", b.Build.Name, b.Build.Rev))
 	}
-	header = append(header, "current")
+	header = append(header, "current: met?")
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
 	for _, g := range goals(results) {
 		cells := []string{g.label, g.target}

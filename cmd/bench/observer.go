@@ -196,7 +196,7 @@ func waitCounts(ctx context.Context, timeout time.Duration, alive func() error, 
 	})
 	if err != nil {
 		a, b, _ := progress()
-		return fmt.Errorf("%w; %d and %d so far", err, a, b)
+		return fmt.Errorf("%w; %d of %d and %d of %d so far", err, a, want[0], b, want[1])
 	}
 	return nil
 }
