@@ -183,7 +183,7 @@ func (p *peerBench) startController(ctx context.Context) error {
 	p.ctl, p.cp.pids[roleManager] = ctl, ctl.cmd.Process.Pid
 	// Not BENCH_TIMEOUT: a fresh controller may first wait for its predecessor's leases.
 	if _, err := p.runWorkload(ctx, "canary", shape{Sequences: 1, Steps: 2, Width: 1}, canaryTimeout); err != nil {
-		return fmt.Errorf("Tekton's controller never ran a canary PipelineRun: %w", err)
+		return fmt.Errorf("the canary PipelineRun did not succeed on Tekton's controller: %w", err)
 	}
 	return nil
 }
