@@ -15,12 +15,18 @@ import (
 //     once its executor reports.
 //   - A sequence's progress (counts, current batch, message) is written progressInterval
 //     after it first differs from what is stored (trailing edge: every change within that
-//     second goes into one write), and so is the Assembling it starts in; a phase change,
-//     and so the final write with the report, at once, carrying any progress waiting.
-//     This process's own claim, which changes nothing the sequence's status shows, queues
-//     it progressInterval later (members.go, indexing).
+//     second goes into one write), and so are the Assembling it starts in and its change
+//     to Running; only its final phase, and so the write with the report, at once,
+//     carrying anything waiting. A sequence that ends within its first second costs its
+//     create and its final write, nothing between (DESIGN.md 5). This process's own
+//     claim, which changes nothing the sequence's status shows, queues it
+//     progressInterval later (members.go, indexing).
 //
-// Events are counted apart; events.go decides which are recorded.
+// Events are writes too (DESIGN.md 5b counts them); events.go decides which are
+// recorded: by default (--command-events=warnings) none on a command that succeeds, and
+// two on a sequence, its start and its end, each recorded with the status write that
+// shows it. The floor is one write a step plus a sequence's create, final write and two
+// Events.
 
 // progressInterval is the least time between two progress writes of one sequence.
 const progressInterval = time.Second

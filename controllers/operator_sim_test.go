@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/controllers"
 	"github.com/batonhq/baton/internal/operatorsim"
 	"github.com/batonhq/baton/sequence"
 )
@@ -131,7 +132,9 @@ func gateOpenedEvent(ns, name string) time.Time {
 var _ = Describe("the simulated Kubescape operator, with its real 5 s cooldown", func() {
 	It("runs two successive held steps and a parallel batch of three, each once, each only after its gate opened", func() {
 		ns := newNamespace()
-		startManager(testOptions(), newHandlers(ns))
+		opts := testOptions()
+		opts.CommandEvents = controllers.EventsOutcomes // GateOpened, timed below
+		startManager(opts, newHandlers(ns))
 		rec := newSimRecord()
 		op := &operatorsim.Operator{Client: k8s, Namespace: ns, Cooldown: operatorsim.RealCooldown, Log: GinkgoLogr}
 		rec.hook(op)

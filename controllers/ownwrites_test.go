@@ -63,11 +63,11 @@ var _ = Describe("a reconcile from a view older than its own writes", func() {
 		ns, reads, clk, watch, reconcile := uut.ns, uut.reads, uut.clk, uut.watch, uut.reconcile
 
 		watch()
-		reconcile() // creates the sequence, writes it Running and opens m0's gate
+		reconcile() // creates the sequence and opens m0's gate; Running waits a progress interval
 		m0 := getCommand(ns, "m0")
 		Expect(m0.Labels).To(HaveKeyWithValue(batonv1.LabelGate, batonv1.GateOpen))
 		Expect(m0.Status.Phase).To(Equal(batonv1.CommandReady))
-		Expect(getSequence(ns, batonv1.SequenceName("a")).Status.Phase).To(Equal(batonv1.SequenceRunning))
+		Expect(getSequence(ns, batonv1.SequenceName("a")).Status.Phase).To(BeEmpty())
 
 		By("the index still holding m0 from before its gate opened")
 		before := servedWrites()
@@ -100,6 +100,7 @@ var _ = Describe("a reconcile from a view older than its own writes", func() {
 		reconcile()
 		Expect(servedWrites()-before).To(Equal(1.0), "the progress write")
 		Expect(getSequence(ns, batonv1.SequenceName("a")).Status.Progress).To(Equal("1/2"))
+		Expect(getSequence(ns, batonv1.SequenceName("a")).Status.Phase).To(Equal(batonv1.SequenceRunning), "with its change to Running")
 
 		By("the executor reports m1 while the cache still shows the sequence from before that write")
 		report("m1")
@@ -124,7 +125,11 @@ var _ = Describe("a reconcile from a view older than its own writes", func() {
 		name := batonv1.SequenceName("a")
 		uut.reads.hide()
 		uut.watch()
-		uut.reconcile() // creates the sequence, writes it Running through the one it created
+		uut.reconcile() // creates the sequence; Running waits a progress interval
+		Expect(getSequence(uut.ns, name).Status.Phase).To(BeEmpty())
+		uut.watch() // the view shows m0's gate opened; the sequence is still unseen
+		uut.clk.Step(time.Second)
+		uut.reconcile() // writes it Running through the one it created
 		Expect(getSequence(uut.ns, name).Status.Phase).To(Equal(batonv1.SequenceRunning))
 
 		By("still unseen: the reconcile works from the sequence it created")

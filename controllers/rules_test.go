@@ -59,7 +59,9 @@ var _ = Describe("the rules at the edges", func() {
 		newCommand(ns, "two").In("odd", 1, 3).Create()
 		Eventually(sequencePhase(ns, "odd"), wait).Should(Equal(batonv1.SequenceFailed))
 		Expect(getSequence(ns, "odd").Status.Reason).To(Equal(batonv1.ReasonInconsistentCount))
-		Eventually(eventsFor(ns, "odd"), wait).Should(ContainElement(HavePrefix("Warning " + batonv1.ReasonInconsistentCount)))
+		Eventually(eventsFor(ns, "one"), wait).Should(ContainElement(HavePrefix("Warning " + batonv1.ReasonInconsistentCount)))
+		Eventually(sequenceEvents(ns, "odd"), wait).Should(Equal([]string{
+			"Normal Failed: commands disagree on commandCount: one has 2, two has 3"}), "it never started: its end event alone")
 		Expect(h.count("one") + h.count("two")).To(BeZero())
 	})
 

@@ -81,7 +81,8 @@ var _ = Describe("a sequence of in-process steps", func() {
 		}
 		Expect(names).To(Equal([]string{"a-first", "b-one", "b-two", "c-last"}))
 		Expect(seq.Status.CompletedAt).NotTo(BeNil())
-		Eventually(eventsFor(ns, "rev"), wait).Should(ContainElement(HavePrefix("Normal Succeeded")))
+		Eventually(sequenceEvents(ns, "rev"), wait).Should(ConsistOf("Normal Running: started: all 4 commands present",
+			HavePrefix("Normal Succeeded: 4/4 succeeded in ")))
 	})
 
 	It("runs a standalone command at once and makes no sequence for it", func() {
