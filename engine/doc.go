@@ -100,6 +100,13 @@
 // a Skipped one), then the first and the last, drops the rest and counts them by phase in
 // omitted (complete: false). TestReportBound checks 10, 10,000 and 100,000 members.
 //
+// The sequence's events (Plan.Events) are its Warnings and two Normal events marked
+// PhaseChange: one when it starts running (from Assembling or no status) and one when it
+// ends (reason: its phase; Succeeded with the summary "k/n succeeded in 12s", Failed with
+// the status message naming the failed member). A caller that writes Running late may go
+// from Assembling straight to the final phase: that plan carries both, start first, and
+// the batch a cancel stopped (the last one with a member whose gate had opened).
+//
 // # State machines
 //
 // machine.go defines the command machine (Pending → Ready → Running → Succeeded | Failed;
