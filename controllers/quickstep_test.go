@@ -10,9 +10,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/controllers"
+	"github.com/batonhq/baton/steps"
 )
 
 // One write for a quick idempotent step (DESIGN 4): every status a command is seen with,
@@ -39,6 +41,7 @@ var _ = Describe("--claim-after", func() {
 	It("writes a quick idempotent step once: its claim and its result together, never Running", func() {
 		// Far longer than noop takes, whatever the machine's load.
 		startManager(options(wait), h)
+		succeeded, ran := counter("baton_commands_total", steps.TypeNoop, "Succeeded"), stepsObserved(steps.TypeNoop)
 		names := []string{"quick-0", "quick-1", "quick-2"}
 		for i, name := range names {
 			newCommand(ns, name).In("quick", i, len(names)).Type("noop").Create()
@@ -59,6 +62,8 @@ var _ = Describe("--claim-after", func() {
 			Expect(h.count(name)).To(Equal(1), name)
 		}
 		Eventually(sequencePhase(ns, "quick"), wait).Should(Equal(batonv1.SequenceSucceeded))
+		Expect(counter("baton_commands_total", steps.TypeNoop, "Succeeded")).To(Equal(succeeded+3), "each outcome counted once")
+		Expect(stepsObserved(steps.TypeNoop)).To(Equal(ran+3), "each run timed")
 		Eventually(eventsFor(ns, "quick-1"), wait).Should(ContainElements(
 			HavePrefix("Normal Started: started by baton-test (attempt 1)"), HavePrefix("Normal Succeeded")),
 			"policy all records Started for a one-write step too")
@@ -200,6 +205,25 @@ var _ = Describe("the one write of a quick step, after a conflict", func() {
 		}, false, batonv1.CommandRunning),
 	)
 })
+
+// stepsObserved is the count of baton_step_duration_seconds for commandType.
+func stepsObserved(commandType string) uint64 {
+	families, err := ctrlmetrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != "baton_step_duration_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "type" && l.GetValue() == commandType {
+					return m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	return 0
+}
 
 // watchStatuses starts a watch on the namespace's commands, for commands not created yet,
 // and returns a function that reads it until every named command is terminal: each
