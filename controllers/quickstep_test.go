@@ -87,6 +87,23 @@ var _ = Describe("--claim-after", func() {
 		Expect(h.count("slow")).To(Equal(1))
 	})
 
+	It("sends a one write refused for good again as the failure without its payload, ResultRejected", func() {
+		refuseLongPayloads(ns)
+		startManager(options(wait), h)
+		newCommand(ns, "refused").Type("noop").Arg("echoed", "far more than twelve bytes").Create()
+
+		seen := changes("refused")["refused"]
+		Expect(seen).To(HaveLen(1), "one status write, seen %+v", seen)
+		st := seen[0]
+		Expect(st.Phase).To(Equal(batonv1.CommandFailed))
+		Expect(st.Error).NotTo(BeNil())
+		Expect(st.Error.Reason).To(Equal(batonv1.ReasonResultRejected))
+		Expect(st.Payload).To(BeEmpty(), "written without the payload")
+		Expect(st.Started).To(BeTrue())
+		Expect(st.Executer).To(Equal("baton-test"))
+		Expect(h.count("refused")).To(Equal(1), "its handler ran once")
+	})
+
 	It("restores claim-then-run at 0: a quick idempotent step is seen Running first", func() {
 		startManager(options(0), h)
 		newCommand(ns, "claimed").Type("noop").Create()
