@@ -41,7 +41,7 @@ func newHandlers(ns string) *handlers {
 
 func key(req steps.Request) string { return req.Command.Namespace + "/" + req.Command.Name }
 
-// failTimes makes "flaky" fail retryably n times for the named command.
+// failTimes makes "flaky" (and "flaky-idempotent") fail retryably n times for the named command.
 func (h *handlers) failTimes(name string, n int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -55,6 +55,11 @@ func (b idempotentBlock) Run(ctx context.Context, req steps.Request) (any, error
 	return b.h.block(ctx, req)
 }
 func (idempotentBlock) Idempotent() bool { return true }
+
+// idempotent declares a handler safe to re-run.
+type idempotent struct{ steps.Handler }
+
+func (idempotent) Idempotent() bool { return true }
 
 func (h *handlers) registry() *steps.Registry {
 	r := steps.NewRegistry()
@@ -80,7 +85,7 @@ func (h *handlers) registry() *steps.Registry {
 	must("fail", func(context.Context, steps.Request) (any, error) {
 		return nil, errors.New("boom")
 	})
-	must("flaky", func(_ context.Context, req steps.Request) (any, error) {
+	flaky := steps.HandlerFunc(func(_ context.Context, req steps.Request) (any, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		if h.failures[key(req)] > 0 {
@@ -89,6 +94,8 @@ func (h *handlers) registry() *steps.Registry {
 		}
 		return "ok", nil
 	})
+	register("flaky", flaky)
+	register("flaky-idempotent", idempotent{flaky})
 	must("echo", func(_ context.Context, req steps.Request) (any, error) {
 		return map[string]any{"args": req.Args(), "envArgs": req.Env.Args, "body": string(req.Command.Spec.Body),
 			"designators": len(req.Command.Spec.Designators)}, nil

@@ -104,6 +104,34 @@ var _ = Describe("--claim-after", func() {
 		Expect(h.count("refused")).To(Equal(1), "its handler ran once")
 	})
 
+	It("claims a quick step that failed retryably with retries left, then retries it as a claimed step", func() {
+		startManager(options(wait), h)
+		h.failTimes("flaky", 1)
+		newCommand(ns, "flaky").Type("flaky-idempotent").Annotate(batonv1.AnnotationRetries, "1").Create()
+
+		seen := changes("flaky")["flaky"]
+		Expect(seen).To(HaveLen(3), "the claim, the retry, the result: %+v", seen)
+		Expect(seen[0].Phase).To(Equal(batonv1.CommandRunning))
+		Expect(seen[0].Attempts).To(Equal(int32(1)))
+		Expect(seen[1].Attempts).To(Equal(int32(2)))
+		Expect(seen[1].Message).To(HavePrefix("attempt 1 failed: not yet; retrying in"))
+		Expect(seen[2].Phase).To(Equal(batonv1.CommandSucceeded))
+		Expect(seen[2].Attempts).To(Equal(int32(2)))
+	})
+
+	It("writes a quick step that failed retryably with no retries left once, Failed", func() {
+		startManager(options(wait), h)
+		h.failTimes("spent", 1)
+		newCommand(ns, "spent").Type("flaky-idempotent").Create()
+
+		seen := changes("spent")["spent"]
+		Expect(seen).To(HaveLen(1), "one status write, seen %+v", seen)
+		Expect(seen[0].Phase).To(Equal(batonv1.CommandFailed))
+		Expect(seen[0].Error.Reason).To(Equal(batonv1.ReasonHandlerFailed))
+		Expect(seen[0].Attempts).To(Equal(int32(1)))
+		Expect(seen[0].Started).To(BeTrue())
+	})
+
 	It("restores claim-then-run at 0: a quick idempotent step is seen Running first", func() {
 		startManager(options(0), h)
 		newCommand(ns, "claimed").Type("noop").Create()
