@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -67,6 +68,22 @@ var _ = Describe("--claim-after", func() {
 		Eventually(eventsFor(ns, "quick-1"), wait).Should(ContainElements(
 			HavePrefix("Normal Started: started by baton-test (attempt 1)"), HavePrefix("Normal Succeeded")),
 			"policy all records Started for a one-write step too")
+	})
+
+	It("spends one command write per quick step of a chain, counted at the API server", func() {
+		const steps = 10
+		opts := testOptions()
+		opts.ClaimAfter = wait
+		startManager(opts, h)
+		before := apiWrites()
+		chain(ns, "onewrite", "noop", steps)
+		Eventually(sequencePhase(ns, "onewrite"), wait).Should(Equal(batonv1.SequenceSucceeded))
+		writes := diffWrites(apiWrites(), before)
+		By(fmt.Sprintf("writes: %v", writes))
+		Expect(writes["operatorcommands/status PATCH"]).To(Equal(float64(steps)), "one write a step")
+		for k := range writes {
+			Expect(k).NotTo(HavePrefix("operatorcommands "), "no other write to a command")
+		}
 	})
 
 	It("claims an idempotent step still running at --claim-after, then writes its result", func() {
