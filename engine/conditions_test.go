@@ -57,7 +57,7 @@ func TestDecideConditions(t *testing.T) {
 				Sequence: seqOutcome{Phase: batonv1.SequenceSucceeded, Progress: "2/2", CurrentBatch: ptr(1), Message: "all 2 commands finished"},
 				Members: map[string]outcome{"fetch": succeededQuiet,
 					"b": finished(batonv1.CommandSkipped, batonv1.ReasonConditionFalse, `condition "steps.fetch.payload.count > 5" is false`)},
-				Events: []Event{startEvent(2), ended(batonv1.SequenceSucceeded, "1/2 succeeded, 1 skipped in 0s")},
+				Events: []Event{startEvent(2), ended(batonv1.SequenceSucceeded, "1/2 succeeded, 1 skipped in 59s")},
 			},
 		},
 		"a condition that does not compile: InvalidCondition": invalid("steps.", "compiling expression: unexpected end of expression (1:6)"),

@@ -46,12 +46,25 @@ func TestPhaseEvents(t *testing.T) {
 			want: want{Phase: batonv1.SequenceSucceeded, StartedAt: mt(time.Second), CompletedAt: mt(13 * time.Second), CurrentBatch: ptr(1),
 				Events: []Event{ended(batonv1.SequenceSucceeded, "2/2 succeeded in 12s")}},
 		},
-		"Assembling straight to Succeeded: start then end, in one plan": {
+		"Assembling straight to Succeeded: start then end, in one plan, started when its first member did": {
 			snap: withSeq(snap(MakeMember("a").Seq(0, 2).Succeeded(""), MakeMember("b").Seq(1, 2).Succeeded("")),
 				&batonv1.CommandSequenceStatus{Phase: batonv1.SequenceAssembling}),
 			now: at(3 * time.Second),
-			want: want{Phase: batonv1.SequenceSucceeded, StartedAt: mt(3 * time.Second), CompletedAt: mt(3 * time.Second), CurrentBatch: ptr(1),
-				Events: []Event{startEvent(2), ended(batonv1.SequenceSucceeded, "2/2 succeeded in 0s")}},
+			want: want{Phase: batonv1.SequenceSucceeded, StartedAt: mt(time.Second), CompletedAt: mt(3 * time.Second), CurrentBatch: ptr(1),
+				Events: []Event{startEvent(2), ended(batonv1.SequenceSucceeded, "2/2 succeeded in 2s")}},
+		},
+		"a retry's copies keep their original's times: started no earlier than its last member's creation": {
+			snap: snap(MakeMember("copy").Seq(0, 2).Succeeded(""), MakeMember("again").Seq(1, 2).Created(10*time.Second).
+				Status(batonv1.OperatorCommandStatus{Phase: batonv1.CommandSucceeded, Started: true, StartedAt: mt(11 * time.Second),
+					Completed: true, CompletedAt: mt(12 * time.Second)})),
+			now: at(12 * time.Second),
+			want: want{Phase: batonv1.SequenceSucceeded, StartedAt: mt(11 * time.Second), CompletedAt: mt(12 * time.Second), CurrentBatch: ptr(1),
+				Events: []Event{startEvent(2), ended(batonv1.SequenceSucceeded, "2/2 succeeded in 1s")}},
+		},
+		"no member reports a start yet: this plan's instant": {
+			snap: snap(MakeMember("a").Seq(0, 1).External()),
+			now:  at(5 * time.Second),
+			want: want{Phase: batonv1.SequenceRunning, StartedAt: mt(5 * time.Second), CurrentBatch: ptr(0), Events: running(1)},
 		},
 		"a failure: a Normal end event naming the failed member": {
 			snap: withSeq(snap(MakeMember("a").Seq(0, 2).Failed(batonv1.ReasonHandlerFailed, "boom"), MakeMember("b").Seq(1, 2).

@@ -64,7 +64,7 @@ func TestDecideGate(t *testing.T) {
 			want: result{
 				Sequence: seqOutcome{Phase: batonv1.SequenceSucceeded, Progress: "2/2", CurrentBatch: ptr(1), Message: "all 2 commands finished"},
 				Members:  map[string]outcome{"a": failedQuiet, "b": succeededQuiet},
-				Events:   []Event{startEvent(2), ended(batonv1.SequenceSucceeded, "1/2 succeeded, 1 failed in 0s")},
+				Events:   []Event{startEvent(2), ended(batonv1.SequenceSucceeded, "1/2 succeeded, 1 failed in 59s")},
 			},
 		},
 		"continue-on-failure other than \"true\" blocks": {

@@ -138,7 +138,7 @@ func TestDecideIllegalTransition(t *testing.T) {
 		Events: []Event{
 			{Warning: true, Reason: batonv1.ReasonIllegalTransition, Message: refused},
 			startEvent(1),
-			ended(batonv1.SequenceSucceeded, "1/1 succeeded in 0s"),
+			ended(batonv1.SequenceSucceeded, "1/1 succeeded in 59s"),
 		},
 	}
 	diffResult(t, want, summarize(s, Options{}, got))

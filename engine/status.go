@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -62,7 +63,7 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 		st.CurrentBatch = d.stoppedBatch()
 	}
 	if st.StartedAt == nil && d.started && st.Phase != batonv1.SequenceAssembling {
-		st.StartedAt = d.stamp
+		st.StartedAt = d.startedAt()
 	}
 	if st.Phase.Terminal() {
 		st.CompletedAt = d.stamp
@@ -73,6 +74,40 @@ func (d *decision) sequenceStatus() batonv1.CommandSequenceStatus {
 		d.phaseEvents(prevPhase, &st)
 	}
 	return st
+}
+
+// startedAt is when a sequence whose start was never written started: the earliest start
+// (else completion) its members report, not before the last of them was created (a
+// retry's copies carry their original's times), and not after this plan's stamp. A caller
+// that writes Running late, with its progress, still records when the first gate opened,
+// to the second. It reads every member, once: only a sequence whose Running status was
+// never written asks.
+func (d *decision) startedAt() *metav1.Time {
+	var assembled time.Time
+	for k := range d.n {
+		if c := d.member(k).CreationTimestamp; c.After(assembled) {
+			assembled = c
+		}
+	}
+	assembled = assembled.Truncate(time.Second)
+	first := d.stamp.Time
+	for k := range d.n {
+		m := d.member(k)
+		if !gatePassed(m) {
+			continue
+		}
+		at := m.Status.StartedAt
+		if at == nil {
+			at = m.Status.CompletedAt
+		}
+		if at != nil && !at.Time.Before(assembled) && at.Time.Before(first) {
+			first = at.Time
+		}
+	}
+	if first.Equal(d.stamp.Time) {
+		return d.stamp
+	}
+	return &metav1.Time{Time: first.Truncate(time.Second)}
 }
 
 // stoppedBatch is the index of the last batch, in report order, with a member whose gate
