@@ -48,11 +48,7 @@ func opensGate(a engine.ActionType) bool { return a == engine.ActionOpenGate || 
 // write, since a write lost to a race describes nothing that happened.
 func (r *SequenceReconciler) applyMember(ctx context.Context, u unit, gates *gateTimes, cached *batonv1.OperatorCommand, mp *engine.MemberPlan, now time.Time) error {
 	cmd := cached.DeepCopy() // the cache's object: never written through
-	err := r.act(ctx, u, gates, cmd, mp, now)
-	if cmd.ResourceVersion != cached.ResourceVersion {
-		r.written.wrote(u, cmd) // a gate opening may fail after its status write landed
-	}
-	if err != nil {
+	if err := r.act(ctx, u, gates, cmd, mp, now); err != nil {
 		return err
 	}
 	for _, e := range mp.Events {
@@ -64,13 +60,13 @@ func (r *SequenceReconciler) applyMember(ctx context.Context, u unit, gates *gat
 func (r *SequenceReconciler) act(ctx context.Context, u unit, gates *gateTimes, cmd *batonv1.OperatorCommand, mp *engine.MemberPlan, now time.Time) error {
 	switch mp.Action {
 	case engine.ActionSetStatus:
-		_, err := r.writer.write(ctx, cmd, *mp.Status)
+		_, err := r.writer.write(ctx, u, cmd, *mp.Status)
 		return err
 	case engine.ActionOpenGate:
-		if _, err := r.writer.write(ctx, cmd, *mp.Status); err != nil {
+		if _, err := r.writer.write(ctx, u, cmd, *mp.Status); err != nil {
 			return err
 		}
-		opened, err := addCommandLabels(ctx, r.client, cmd, mp.GateLabels)
+		opened, err := r.writer.addLabels(ctx, u, cmd, mp.GateLabels)
 		if opened {
 			gates.observe(mp.Member, now)
 			r.events.command(u, cmd, engine.Event{Reason: batonv1.EventGateOpened,

@@ -1,16 +1,14 @@
 package controllers
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // The write budget (DESIGN.md 5b), counted at the API server, is kept by these rules:
 //
 //   - Nothing writes Pending: a missing phase reads as Pending.
-//   - An in-process member is claimed as its gate opens (one write: Running, started,
-//     executer); Ready is written only for a member that must wait for a free slot. Its
-//     result is the second write.
+//   - A quick idempotent in-process member costs one write: its claim and its result
+//     together (quickstep.go). Any other in-process member is claimed as its gate opens
+//     (Running, started, executer), and its result is the second write. Ready is written
+//     only for a member that must wait for a free slot.
 //   - An external member costs Ready, the gate-opening metadata patch, and the final phase
 //     once its executor reports.
 //   - A sequence's progress (counts, current batch, message) is written progressInterval
@@ -18,9 +16,7 @@ import (
 //     second goes into one write), and so are the Assembling it starts in and its change
 //     to Running; only its final phase, and so the write with the report, at once,
 //     carrying anything waiting. A sequence that ends within its first second costs its
-//     create and its final write, nothing between (DESIGN.md 5). This process's own
-//     claim, which changes nothing the sequence's status shows, queues it
-//     progressInterval later (members.go, indexing).
+//     create and its final write, nothing between (DESIGN.md 5).
 //
 // Events are writes too (DESIGN.md 5b counts them); events.go decides which are
 // recorded: by default (--command-events=warnings) none on a command that succeeds, and
@@ -31,32 +27,16 @@ import (
 // progressInterval is the least time between two progress writes of one sequence.
 const progressInterval = time.Second
 
-// progressWrites remembers, per sequence, since when its progress has been waiting to be
-// written, to coalesce its progress writes.
-type progressWrites struct {
-	mu      sync.Mutex
-	waiting map[string]time.Time
-}
-
-// due is when unit u's progress, found differing from what is stored at now, is to be
-// written: progressInterval after it was first found differing.
-func (p *progressWrites) due(u unit, now time.Time) time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.waiting == nil {
-		p.waiting = map[string]time.Time{}
-	}
-	since, ok := p.waiting[u.id()]
-	if !ok {
-		since = now
-		p.waiting[u.id()] = since
-	}
-	return since.Add(progressInterval)
-}
-
-// wrote records that unit u's status was written (or created): nothing waits.
-func (p *progressWrites) wrote(u unit) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.waiting, u.id())
+// progressDue is when unit u's progress, found differing from what is stored at now, is to
+// be written: progressInterval after it was first found differing. The sequence's next
+// write (sequenceWriter) ends the wait.
+func (s *units) progressDue(u unit, now time.Time) time.Time {
+	var due time.Time
+	s.with(u, func(st *unitState) {
+		if st.progressSince.IsZero() {
+			st.progressSince = now
+		}
+		due = st.progressSince.Add(progressInterval)
+	})
+	return due
 }

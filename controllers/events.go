@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"fmt"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,18 +42,16 @@ func ParseCommandEvents(v string) (CommandEvents, error) {
 type eventPolicy struct {
 	recorder eventRecorder
 	policy   CommandEvents
-
-	mu sync.Mutex
-	// ungated holds, per unit, the commands already warned Ungated (and, under the empty
+	// units remembers, per unit, the commands already warned Ungated (and, under the empty
 	// UID, the sequence): the engine says it on every reconcile, the API hears it once.
-	ungated map[string]map[types.UID]bool
+	units *units
 }
 
-func newEventPolicy(rec eventRecorder, policy CommandEvents) *eventPolicy {
+func newEventPolicy(rec eventRecorder, policy CommandEvents, mem *units) *eventPolicy {
 	if policy == "" {
 		policy = EventsWarnings
 	}
-	return &eventPolicy{recorder: rec, policy: policy, ungated: map[string]map[types.UID]bool{}}
+	return &eventPolicy{recorder: rec, policy: policy, units: mem}
 }
 
 // command records e on a command of unit u if the policy lets it through.
@@ -97,36 +94,27 @@ func (ev *eventPolicy) record(obj client.Object, e engine.Event) {
 // first reports whether uid (the sequence: "") of unit u is warned Ungated for the first
 // time, and remembers it.
 func (ev *eventPolicy) first(u unit, uid types.UID) bool {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	warned := ev.ungated[u.id()]
-	if warned == nil {
-		warned = map[types.UID]bool{}
-		ev.ungated[u.id()] = warned
-	}
-	if warned[uid] {
-		return false
-	}
-	warned[uid] = true
-	return true
+	first := false
+	ev.units.with(u, func(st *unitState) {
+		if st.warned[uid] {
+			return
+		}
+		if st.warned == nil {
+			st.warned = map[types.UID]bool{}
+		}
+		st.warned[uid], first = true, true
+	})
+	return first
 }
 
-// forgetGone drops what is remembered of unit u's commands that no longer exist (lookup
-// finds none), and of the unit itself once it has none.
-func (ev *eventPolicy) forgetGone(u unit, none bool, lookup func(types.UID) *batonv1.OperatorCommand) {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	warned := ev.ungated[u.id()]
-	if len(warned) == 0 {
-		return
-	}
-	if none {
-		delete(ev.ungated, u.id())
-		return
-	}
-	for uid := range warned {
-		if uid != "" && lookup(uid) == nil {
-			delete(warned, uid)
+// forgetGone drops the warnings remembered of unit u's commands that no longer exist
+// (lookup finds none).
+func (ev *eventPolicy) forgetGone(u unit, lookup func(types.UID) *batonv1.OperatorCommand) {
+	ev.units.with(u, func(st *unitState) {
+		for uid := range st.warned {
+			if uid != "" && lookup(uid) == nil {
+				delete(st.warned, uid)
+			}
 		}
-	}
+	})
 }

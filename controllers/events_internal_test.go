@@ -43,7 +43,7 @@ func TestEventPolicy(t *testing.T) {
 	for policy, want := range map[CommandEvents][]string{
 		EventsWarnings: warnings, "": warnings, EventsOutcomes: outcomes, EventsAll: all,
 	} {
-		ev := newEventPolicy(nil, policy)
+		ev := newEventPolicy(nil, policy, &units{})
 		got := map[string]bool{}
 		for name, e := range events {
 			if ev.wanted(e) {

@@ -24,7 +24,7 @@ type UnitReconciler struct {
 
 func NewUnitReconciler(c client.Client, apiReader client.Reader, rec eventRecorder, clk clock.Clock, namespace, key string, opts Options) *UnitReconciler {
 	r := NewSequenceReconciler(c, apiReader, rec, clk, steps.NewRegistry(), opts)
-	r.runner = newRunner(r.writer, r.registry, r.events, r.clock, opts.Engine, opts.Executer, 1, opts.ClaimAfter, logr.Discard())
+	r.runner = newRunner(r.writer, r.units, r.registry, r.events, r.clock, opts.Engine, opts.Executer, 1, opts.ClaimAfter, logr.Discard())
 	return &UnitReconciler{r: r, u: unit{namespace: namespace, index: sequencePrefix + key, key: key}}
 }
 
@@ -40,8 +40,9 @@ func (h *UnitReconciler) Reconcile(ctx context.Context) (ctrl.Result, error) {
 type StepRunner struct{ r *runner }
 
 func NewStepRunner(c client.Client, rec eventRecorder, registry *steps.Registry) *StepRunner {
-	w := &statusWriter{client: c, apiRead: c, clock: clock.RealClock{}}
-	r := newRunner(w, registry, newEventPolicy(rec, EventsAll), clock.RealClock{}, engine.Options{}, "test", 1, 0, logr.Discard())
+	mem := &units{}
+	w := &statusWriter{client: c, apiRead: c, clock: clock.RealClock{}, units: mem}
+	r := newRunner(w, mem, registry, newEventPolicy(rec, EventsAll, mem), clock.RealClock{}, engine.Options{}, "test", 1, 0, logr.Discard())
 	go func() {
 		for {
 			select {

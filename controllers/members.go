@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"sync"
 
@@ -232,16 +231,9 @@ type filedMember struct {
 
 // indexing keeps the member index current from the command watch, then hands the event on:
 // a unit is queued only once the index shows the change that queued it.
-//
-// This process's own claim of a command is the one change that leaves nothing to decide:
-// the claimed member is in flight, no gate depends on it, and the sequence's status does
-// not show it (its counts are of finished commands). Its unit is queued progressInterval
-// later, as a safety net; an event in between (the command's result, often) decides it
-// sooner. A long sequence is then decided once per step, not twice.
 type indexing struct {
-	index    *memberIndex
-	next     oldestFirst
-	executer string
+	index *memberIndex
+	next  oldestFirst
 }
 
 var _ handler.EventHandler = indexing{}
@@ -254,25 +246,10 @@ func (h indexing) Create(ctx context.Context, e event.CreateEvent, q requestQueu
 }
 
 func (h indexing) Update(ctx context.Context, e event.UpdateEvent, q requestQueue) {
-	cmd, ok := e.ObjectNew.(*batonv1.OperatorCommand)
-	if !ok {
-		h.next.Update(ctx, e, q)
-		return
-	}
-	h.index.put(cmd)
-	if old, ok := e.ObjectOld.(*batonv1.OperatorCommand); ok && claimedBy(old, cmd, h.executer) {
-		h.next.addAfter(ctx, q, progressInterval, cmd)
-		return
+	if cmd, ok := e.ObjectNew.(*batonv1.OperatorCommand); ok {
+		h.index.put(cmd)
 	}
 	h.next.Update(ctx, e, q)
-}
-
-// claimedBy reports whether the change from old to cmd is only executer's claim: started
-// now, not completed, the same unit, labels and annotations.
-func claimedBy(old, cmd *batonv1.OperatorCommand, executer string) bool {
-	return !old.Status.Started && cmd.Status.Started && !cmd.Status.Completed && cmd.Status.Executer == executer &&
-		cmd.Generation == old.Generation && unitKey(cmd) == unitKey(old) &&
-		maps.Equal(cmd.Labels, old.Labels) && maps.Equal(cmd.Annotations, old.Annotations)
 }
 
 func (h indexing) Delete(ctx context.Context, e event.DeleteEvent, q requestQueue) {

@@ -1,8 +1,6 @@
 package controllers
 
 import (
-	"sync"
-
 	"github.com/prometheus/client_golang/prometheus"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -49,49 +47,39 @@ func init() {
 	ctrlmetrics.Registry.MustRegister(commandsTotal, stepDuration, gateLatency, abandonedHandlers, activeSequences, sequencesByPhase)
 }
 
-// phaseSet keeps baton_sequences and baton_active_sequences level-based: each reconcile
-// says its sequence's phase, or that it is gone, so the gauges are right whatever order
-// events came in. Counts move by the difference from the phase recorded before, so a
+// setPhase records the phase of u's sequence, as the reconcile decided it; "" when it is
+// gone. It keeps baton_sequences and baton_active_sequences level-based: right whatever
+// order events came in, and moved by the difference from the phase recorded before, so a
 // reconcile costs the same however many sequences there are.
-type phaseSet struct {
-	mu     sync.Mutex
-	phases map[string]batonv1.SequencePhase
-	counts map[batonv1.SequencePhase]int
-}
-
-// mark records the phase of u's sequence; "" forgets it (the sequence is gone).
-func (a *phaseSet) mark(u unit, phase batonv1.SequencePhase) {
+func (s *units) setPhase(u unit, phase batonv1.SequencePhase) {
 	if u.standalone {
 		return // a standalone command is not a sequence
 	}
-	key := u.id()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.phases == nil {
-		a.phases, a.counts = map[string]batonv1.SequencePhase{}, map[batonv1.SequencePhase]int{}
+	s.with(u, func(st *unitState) { s.countPhase(st, phase) })
+}
+
+// countPhase moves st's phase to phase and the gauges with it; the caller holds s.mu.
+func (s *units) countPhase(st *unitState, phase batonv1.SequencePhase) {
+	if s.sequences == nil {
+		s.sequences = map[batonv1.SequencePhase]int{}
 		for _, p := range []batonv1.SequencePhase{batonv1.SequenceAssembling, batonv1.SequenceRunning, batonv1.SequenceSucceeded, batonv1.SequenceFailed} {
 			sequencesByPhase.WithLabelValues(string(p)).Set(0)
 		}
 	}
-	old := a.phases[key]
-	if old == phase {
+	if st.phase == phase {
 		return
 	}
-	if phase == "" {
-		delete(a.phases, key)
-	} else {
-		a.phases[key] = phase
-	}
-	a.add(old, -1)
-	a.add(phase, +1)
-	activeSequences.Set(float64(a.counts[batonv1.SequenceAssembling] + a.counts[batonv1.SequenceRunning]))
+	s.addPhase(st.phase, -1)
+	s.addPhase(phase, +1)
+	st.phase = phase
+	activeSequences.Set(float64(s.sequences[batonv1.SequenceAssembling] + s.sequences[batonv1.SequenceRunning]))
 }
 
-// add moves the count of phase ("" for none) by n, and its gauge with it.
-func (a *phaseSet) add(phase batonv1.SequencePhase, n int) {
+// addPhase moves the count of phase ("" for none) by n, and its gauge with it.
+func (s *units) addPhase(phase batonv1.SequencePhase, n int) {
 	if phase == "" {
 		return
 	}
-	a.counts[phase] += n
-	sequencesByPhase.WithLabelValues(string(phase)).Set(float64(a.counts[phase]))
+	s.sequences[phase] += n
+	sequencesByPhase.WithLabelValues(string(phase)).Set(float64(s.sequences[phase]))
 }

@@ -10,8 +10,8 @@ import (
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 )
 
-func TestPhaseSet(t *testing.T) {
-	var phases phaseSet
+func TestSequencePhaseGauges(t *testing.T) {
+	var phases units
 	a, b, c := unit{namespace: "ns", index: "seq-a"}, unit{namespace: "ns", index: "seq-b"}, unit{namespace: "other", index: "seq-a"}
 	standalone := unit{namespace: "ns", index: "cmd-x", standalone: true}
 
@@ -28,24 +28,24 @@ func TestPhaseSet(t *testing.T) {
 		gauge map[string]float64
 	}{
 		{"three sequences arrive", func() {
-			phases.mark(a, batonv1.SequenceAssembling)
-			phases.mark(b, batonv1.SequenceRunning)
-			phases.mark(c, batonv1.SequenceRunning)
-			phases.mark(standalone, batonv1.SequenceRunning) // not a sequence: not counted
+			phases.setPhase(a, batonv1.SequenceAssembling)
+			phases.setPhase(b, batonv1.SequenceRunning)
+			phases.setPhase(c, batonv1.SequenceRunning)
+			phases.setPhase(standalone, batonv1.SequenceRunning) // not a sequence: not counted
 		}, map[string]float64{"active": 3, "Assembling": 1, "Running": 2, "Succeeded": 0, "Failed": 0}},
 		{"one moves on, one finishes, one fails", func() {
-			phases.mark(a, batonv1.SequenceRunning)
-			phases.mark(b, batonv1.SequenceSucceeded)
-			phases.mark(c, batonv1.SequenceFailed)
+			phases.setPhase(a, batonv1.SequenceRunning)
+			phases.setPhase(b, batonv1.SequenceSucceeded)
+			phases.setPhase(c, batonv1.SequenceFailed)
 		}, map[string]float64{"active": 1, "Assembling": 0, "Running": 1, "Succeeded": 1, "Failed": 1}},
 		{"a finished one is deleted, one is seen again", func() {
-			phases.mark(b, "")
-			phases.mark(a, batonv1.SequenceRunning)
+			phases.setPhase(b, "")
+			phases.setPhase(a, batonv1.SequenceRunning)
 		}, map[string]float64{"active": 1, "Assembling": 0, "Running": 1, "Succeeded": 0, "Failed": 1}},
 		{"all gone", func() {
-			phases.mark(a, "")
-			phases.mark(c, "")
-			phases.mark(c, "")
+			phases.setPhase(a, "")
+			phases.setPhase(c, "")
+			phases.setPhase(c, "")
 		}, map[string]float64{"active": 0, "Assembling": 0, "Running": 0, "Succeeded": 0, "Failed": 0}},
 	}
 	for _, step := range steps {

@@ -13,23 +13,25 @@ import (
 
 // TestOwnWritesBehind: a view is behind while it holds an older version of an object
 // written here; a write it shows (or overtook), an object it no longer holds and a version
-// that cannot be compared are forgotten. Units are apart.
+// that cannot be compared are forgotten. The sequence created here that the cache does
+// not show yet is waited for, neither stale nor shown. Units are apart, and a forgotten
+// unit has nothing left to be behind on.
 func TestOwnWritesBehind(t *testing.T) {
 	u, other := unit{namespace: "ns", index: "seq:a"}, unit{namespace: "ns", index: "seq:b"}
 	obj := func(uid, rv string) client.Object {
 		return &batonv1.OperatorCommand{ObjectMeta: metav1.ObjectMeta{UID: types.UID(uid), ResourceVersion: rv}}
 	}
-	view := func(objs ...client.Object) func(types.UID) (client.Object, bool) {
-		return func(uid types.UID) (client.Object, bool) {
+	view := func(objs ...client.Object) func(types.UID) client.Object {
+		return func(uid types.UID) client.Object {
 			for _, o := range objs {
 				if o.GetUID() == uid {
-					return o, true
+					return o
 				}
 			}
-			return nil, true
+			return nil
 		}
 	}
-	var o ownWrites
+	var o units
 	o.wrote(u, obj("a", "100"))
 	o.wrote(u, obj("b", "99"))
 	o.wrote(u, obj("f", "50"))
@@ -38,7 +40,7 @@ func TestOwnWritesBehind(t *testing.T) {
 	steps := []struct {
 		what string
 		unit unit
-		view func(types.UID) (client.Object, bool)
+		view func(types.UID) client.Object
 		want []types.UID
 	}{
 		{"b and f older than written, a as written", u, view(obj("a", "100"), obj("b", "98"), obj("f", "7")), []types.UID{"b", "f"}},
@@ -60,13 +62,14 @@ func TestOwnWritesBehind(t *testing.T) {
 		t.Errorf("an object gone from the view, or a version that cannot be compared, is waited for: %v", got)
 	}
 
-	// A view that cannot tell yet (a sequence the cache does not show) keeps the write
-	// waited for, neither stale nor shown.
-	o.wrote(u, obj("s", "400"))
-	cannotTell := func(types.UID) (client.Object, bool) { return nil, false }
-	if got := o.behind(u, cannotTell); got != nil {
-		t.Errorf("a view that cannot tell: behind on %v, want none", got)
+	// The sequence created here, not in the cache yet: the view cannot tell.
+	created := &batonv1.CommandSequence{ObjectMeta: metav1.ObjectMeta{UID: "s", ResourceVersion: "400"}}
+	o.wrote(u, created)
+	o.with(u, func(st *unitState) { st.created = created })
+	if got := o.behind(u, view()); got != nil {
+		t.Errorf("a sequence the cache does not show yet: behind on %v, want none", got)
 	}
+	o.with(u, func(st *unitState) { st.created = nil }) // the cache shows it
 	if got := o.behind(u, view(obj("s", "399"))); !slices.Equal(got, []types.UID{"s"}) {
 		t.Errorf("once the view shows an older version: behind on %v, want [s]", got)
 	}

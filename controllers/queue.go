@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"time"
 
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -46,24 +45,23 @@ func (h oldestFirst) Generic(ctx context.Context, e event.GenericEvent, q reques
 func (h oldestFirst) add(ctx context.Context, q requestQueue, objs ...client.Object) {
 	for _, obj := range objs {
 		if obj != nil {
-			h.addAfter(ctx, q, 0, obj)
+			h.addNow(ctx, q, obj)
 		}
 	}
 }
 
-// addAfter enqueues obj's units after delay (0: now); a request already queued for
-// earlier keeps its turn.
-func (h oldestFirst) addAfter(ctx context.Context, q requestQueue, delay time.Duration, obj client.Object) {
+// addNow enqueues obj's units, the oldest object's first.
+func (h oldestFirst) addNow(ctx context.Context, q requestQueue, obj client.Object) {
 	reqs := h.toUnits(ctx, obj)
 	pq, prioritised := q.(priorityqueue.PriorityQueue[reconcile.Request])
 	if !prioritised {
 		for _, req := range reqs {
-			q.AddAfter(req, delay)
+			q.Add(req)
 		}
 		return
 	}
 	priority := agePriority(obj)
-	pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority, After: delay}, reqs...)
+	pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority}, reqs...)
 }
 
 // agePriority is higher the older the object: minus its creation time in Unix seconds.

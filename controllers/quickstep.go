@@ -83,7 +83,7 @@ func (r *runner) claimLate(ctx, writeCtx context.Context, u unit, j *job, cmd *b
 // claimAfter, in one write; nothing when the job's context ended first (a cancel, the TTL:
 // the reconciler's write wins) or the command changed hands meanwhile.
 func (r *runner) completeUnclaimed(ctx, writeCtx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, res outcome, log logr.Logger) {
-	if err := r.mark(ctx, j); err != nil {
+	if err := r.mark(ctx, u, j); err != nil {
 		log.V(1).Info("ended before its result was written; nothing written", "error", err.Error())
 		r.release(u, cmd)
 		return
@@ -113,6 +113,6 @@ func (r *runner) dropUnclaimed(ctx context.Context, u unit, cmd *batonv1.Operato
 }
 
 // writeUnclaimed is the statusWriter's writeUnclaimed for this executer.
-func (r *runner) writeUnclaimed(ctx context.Context, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus)) error {
-	return r.writer.writeUnclaimed(ctx, cmd, r.executer, change)
+func (r *runner) writeUnclaimed(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus)) error {
+	return r.writer.writeUnclaimed(ctx, u, cmd, r.executer, change)
 }

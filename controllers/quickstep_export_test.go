@@ -16,8 +16,9 @@ import (
 // whether the write landed; false with no error when it was dropped.
 func WriteUnclaimed(ctx context.Context, c client.Client, cmd *batonv1.OperatorCommand, executer string,
 	change func(*batonv1.OperatorCommandStatus)) (bool, error) {
-	w := &statusWriter{client: c, apiRead: c, clock: clock.RealClock{}}
-	switch err := w.writeUnclaimed(ctx, cmd, executer, change); {
+	w := &statusWriter{client: c, apiRead: c, clock: clock.RealClock{}, units: &units{}}
+	u := unit{namespace: cmd.Namespace, index: "cmd:" + cmd.Name, key: cmd.Name, standalone: true}
+	switch err := w.writeUnclaimed(ctx, u, cmd, executer, change); {
 	case errors.Is(err, errClaimLost):
 		return false, nil
 	case err != nil:

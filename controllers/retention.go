@@ -12,17 +12,6 @@ import (
 	"github.com/batonhq/baton/engine"
 )
 
-func (r *SequenceReconciler) deleteSequence(ctx context.Context, u unit, seq *batonv1.CommandSequence) error {
-	if seq == nil {
-		return nil
-	}
-	r.created.forget(u)
-	if err := r.client.Delete(ctx, seq); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("deleting the sequence %s, which has no commands left: %w", seq.Name, err)
-	}
-	return nil
-}
-
 // retire deletes a finished unit --finished-retention after it finished, like a Job's
 // ttlSecondsAfterFinished. It returns when to look again, zero for never.
 func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []*batonv1.OperatorCommand, seq *batonv1.CommandSequence, plan engine.Plan, now time.Time) (time.Time, error) {
@@ -43,9 +32,11 @@ func (r *SequenceReconciler) retire(ctx context.Context, u unit, cmds []*batonv1
 			return time.Time{}, fmt.Errorf("deleting finished command %s: %w", cmds[i].Name, err)
 		}
 	}
-	if err := r.deleteSequence(ctx, u, seq); err != nil {
-		return time.Time{}, err
+	if seq != nil {
+		if err := r.seqWriter.delete(ctx, u, seq); err != nil {
+			return time.Time{}, err
+		}
 	}
-	r.phases.mark(u, "")
+	r.units.setPhase(u, "")
 	return time.Time{}, nil
 }

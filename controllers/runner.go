@@ -33,6 +33,7 @@ import (
 // hold a slot forever.
 type runner struct {
 	writer   *statusWriter
+	units    *units
 	registry *steps.Registry
 	events   *eventPolicy
 	clock    clock.Clock
@@ -51,15 +52,11 @@ type runner struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-
-	mu sync.Mutex
-	// jobs are the commands this process holds, by unit: queued for a slot, or claimed. A
-	// claimed job stays until the reconciler sees its command terminal (or gone), so a
-	// stale cache that still shows Running is never mistaken for a lost executor.
-	jobs map[string]map[types.UID]*job
 }
 
-// job is one command this process holds.
+// job is one command this process holds, kept in its unit's jobs (unitState): queued for a
+// slot, or claimed. A claimed job stays until the reconciler sees its command terminal (or
+// gone), so a stale cache that still shows Running is never mistaken for a lost executor.
 type job struct {
 	// claimed is set as the claim (or the one write of a quick step) is sent: from then
 	// on the command is this process's to finish.
@@ -86,14 +83,13 @@ const slotGrace = time.Second
 // runner stops waiting for it.
 const abandonGrace = 250 * time.Millisecond
 
-func newRunner(writer *statusWriter, registry *steps.Registry, ev *eventPolicy, clk clock.Clock,
+func newRunner(writer *statusWriter, mem *units, registry *steps.Registry, ev *eventPolicy, clk clock.Clock,
 	opts engine.Options, executer string, maxConcurrent int, claimAfter time.Duration, log logr.Logger) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &runner{
-		writer: writer, registry: registry, events: ev, clock: clk, opts: opts,
+		writer: writer, units: mem, registry: registry, events: ev, clock: clk, opts: opts,
 		executer: executer, claimAfter: claimAfter, log: log, wake: make(chan event.GenericEvent, 64),
 		slots: newSlotPool(maxConcurrent), ctx: ctx, cancel: cancel,
-		jobs: map[string]map[types.UID]*job{},
 	}
 }
 
@@ -109,29 +105,22 @@ func (r *runner) Start(ctx context.Context) error {
 // holding lists the commands of unit u this process holds (queued or claimed), each
 // with whether it claimed it; nil for none.
 func (r *runner) holding(u unit) map[types.UID]bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	jobs := r.jobs[u.id()]
-	if len(jobs) == 0 {
-		return nil
-	}
-	held := make(map[types.UID]bool, len(jobs))
-	for uid, j := range jobs {
-		held[uid] = j.claimed
-	}
+	var held map[types.UID]bool
+	r.units.with(u, func(st *unitState) {
+		if len(st.jobs) == 0 {
+			return
+		}
+		held = make(map[types.UID]bool, len(st.jobs))
+		for uid, j := range st.jobs {
+			held[uid] = j.claimed
+		}
+	})
 	return held
 }
 
 // forget drops a command this process no longer holds.
 func (r *runner) forget(u unit, uid types.UID) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if jobs := r.jobs[u.id()]; jobs != nil {
-		delete(jobs, uid)
-		if len(jobs) == 0 {
-			delete(r.jobs, u.id())
-		}
-	}
+	r.units.with(u, func(st *unitState) { delete(st.jobs, uid) })
 }
 
 // settle drops the jobs of unit u whose commands the reconciler now sees completed, and
@@ -139,54 +128,56 @@ func (r *runner) forget(u unit, uid types.UID) {
 // commands this process had not claimed (a skip, an expiry, another writer's result:
 // theirs, not this process's). lookup finds u's commands.
 func (r *runner) settle(u unit, lookup func(types.UID) *batonv1.OperatorCommand) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	jobs := r.jobs[u.id()]
-	for uid, j := range jobs {
-		switch c := lookup(uid); {
-		case c == nil:
-			j.cancel(errCommandGone)
-			delete(jobs, uid)
-		case c.Status.Completed:
-			if !j.claimed {
-				j.cancel(errCompletedElsewhere)
+	r.units.with(u, func(st *unitState) {
+		for uid, j := range st.jobs {
+			switch c := lookup(uid); {
+			case c == nil:
+				j.cancel(errCommandGone)
+				delete(st.jobs, uid)
+			case c.Status.Completed:
+				if !j.claimed {
+					j.cancel(errCompletedElsewhere)
+				}
+				delete(st.jobs, uid)
 			}
-			delete(jobs, uid)
 		}
-	}
-	if jobs != nil && len(jobs) == 0 {
-		delete(r.jobs, u.id())
-	}
+	})
 }
 
 // cancelUnit cancels every handler of unit u: a queued one never starts, a running one
 // sees its context end and its command fails with reason Cancelled.
 func (r *runner) cancelUnit(u unit) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, j := range r.jobs[u.id()] {
-		j.cancel(errCancelled)
-	}
+	r.units.with(u, func(st *unitState) {
+		for _, j := range st.jobs {
+			j.cancel(errCancelled)
+		}
+	})
 }
 
 // start runs the command's handler in the background unless it already runs here.
 func (r *runner) start(u unit, cmd *batonv1.OperatorCommand, plan engine.MemberPlan) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.jobs[u.id()][cmd.UID] != nil || r.ctx.Err() != nil {
+	var j *job
+	var jobCtx context.Context
+	var cancel context.CancelCauseFunc
+	r.units.with(u, func(st *unitState) {
+		if st.jobs[cmd.UID] != nil || r.ctx.Err() != nil {
+			return
+		}
+		jobCtx, cancel = context.WithCancelCause(r.ctx)
+		j = &job{cancel: cancel}
+		if st.jobs == nil {
+			st.jobs = map[types.UID]*job{}
+		}
+		st.jobs[cmd.UID] = j
+		r.wg.Add(1) // under the lock that saw the runner's context alive
+	})
+	if j == nil {
 		return
 	}
-	jobCtx, cancel := context.WithCancelCause(r.ctx)
-	if r.jobs[u.id()] == nil {
-		r.jobs[u.id()] = map[types.UID]*job{}
-	}
-	j := &job{cancel: cancel}
-	r.jobs[u.id()][cmd.UID] = j
 	var env engine.Env
 	if plan.Env != nil {
 		env = *plan.Env
 	}
-	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		defer cancel(nil)
@@ -290,7 +281,7 @@ func (r *runner) acquire(ctx context.Context, cmd *batonv1.OperatorCommand, plan
 		return false
 	}
 	from := cmd.Status.Phase
-	if _, err := r.writer.write(ctx, cmd, *plan.Status); err != nil {
+	if _, err := r.writer.write(ctx, u, cmd, *plan.Status); err != nil {
 		r.slots.withdraw(ticket)
 		return false
 	}
@@ -337,13 +328,13 @@ func (r *runner) started(u unit, cmd *batonv1.OperatorCommand) {
 // claim marks the command started by this executer, guarded by the resourceVersion it was
 // planned from: only one claim of a given observation ever succeeds. A job whose context
 // (jobCtx) ended is not claimed: the check and the mark are one step under the lock that
-// cancelUnit takes, so a cancel either comes first and no claim is sent, or comes after the
+// cancelUnit takes (the units' lock), so a cancel either comes first and no claim is sent, or comes after the
 // claim was marked, and then the claim and the cancel's Skipped write, guarded by the same
 // resourceVersion, cannot both land.
 // write is writeOwn, or writeUnclaimed for a handler that began before its claim.
 func (r *runner) claim(jobCtx, ctx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, plan engine.MemberPlan,
-	write func(context.Context, *batonv1.OperatorCommand, func(*batonv1.OperatorCommandStatus)) error) error {
-	if err := r.mark(jobCtx, j); err != nil {
+	write func(context.Context, unit, *batonv1.OperatorCommand, func(*batonv1.OperatorCommandStatus)) error) error {
+	if err := r.mark(jobCtx, u, j); err != nil {
 		return err
 	}
 	now := r.now()
@@ -355,20 +346,23 @@ func (r *runner) claim(jobCtx, ctx context.Context, u unit, j *job, cmd *batonv1
 	status.Attempts = cmd.Status.Attempts + 1
 	status.Error, status.Payload = nil, nil
 	status.Message = fmt.Sprintf("running on %s", r.executer)
-	return write(ctx, cmd, func(s *batonv1.OperatorCommandStatus) { *s = status })
+	return write(ctx, u, cmd, func(s *batonv1.OperatorCommandStatus) { *s = status })
 }
 
 // mark sets the job claimed unless its context (jobCtx) ended: one step under the lock
 // that cancelUnit takes, so a cancel either comes first (errNotClaimed: nothing is
 // written) or after, and then the write that follows and the cancel's Skipped write,
 // guarded by the same resourceVersion, cannot both land.
-func (r *runner) mark(jobCtx context.Context, j *job) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := context.Cause(jobCtx); err != nil {
-		return fmt.Errorf("%w: %w", errNotClaimed, err)
+func (r *runner) mark(jobCtx context.Context, u unit, j *job) error {
+	var ended error
+	r.units.with(u, func(*unitState) {
+		if ended = context.Cause(jobCtx); ended == nil {
+			j.claimed = true // before the write: its watch event may come back at once
+		}
+	})
+	if ended != nil {
+		return fmt.Errorf("%w: %w", errNotClaimed, ended)
 	}
-	j.claimed = true // before the write: its watch event may come back at once
 	return nil
 }
 
@@ -394,7 +388,7 @@ func (r *runner) attempts(ctx, writeCtx context.Context, u unit, cmd *batonv1.Op
 		}
 		delay := engine.RetryDelay(r.opts, int(cmd.Status.Attempts))
 		message := engine.ClipMessage(fmt.Sprintf("attempt %d failed: %v; retrying in %s", cmd.Status.Attempts, err, delay))
-		if werr := r.writer.writeOwn(writeCtx, cmd, func(s *batonv1.OperatorCommandStatus) { s.Attempts++; s.Message = message }); isRejected(werr) {
+		if werr := r.writer.writeOwn(writeCtx, u, cmd, func(s *batonv1.OperatorCommandStatus) { s.Attempts++; s.Message = message }); isRejected(werr) {
 			return payload, err // no retry the API server refuses to record: this failure is the result
 		} else if werr != nil {
 			// Not this process's any more (or its TTL passed): the handler's error is no
@@ -522,13 +516,13 @@ func (r *runner) finish(ctx context.Context, u unit, cmd *batonv1.OperatorComman
 	if claim {
 		write = r.writeUnclaimed
 	}
-	err := write(ctx, cmd, outcome)
+	err := write(ctx, u, cmd, outcome)
 	if isRejected(err) {
 		// Refused for good: sending it again would be refused again. The step fails with
 		// the server's message, without the payload; the handler is not run again.
 		data, runErr = nil, &engine.ReasonError{Reason: batonv1.ReasonResultRejected,
 			Message: "the API server refused the result: " + serverMessage(err)}
-		err = write(ctx, cmd, outcome)
+		err = write(ctx, u, cmd, outcome)
 	}
 	if err != nil {
 		return err

@@ -19,14 +19,17 @@ import (
 // quick step's command completed by a cancel or its TTL: its result would be dropped);
 // the others stay.
 func TestRunnerSettles(t *testing.T) {
-	r := newRunner(nil, nil, nil, clock.RealClock{}, engine.Options{}, "test", 1, 0, logr.Discard())
+	mem := &units{}
+	r := newRunner(nil, mem, nil, nil, clock.RealClock{}, engine.Options{}, "test", 1, 0, logr.Discard())
 	u := unit{namespace: "ns", index: "seq:a", key: "a"}
 	hold := func(uid types.UID, claimed bool) context.Context {
 		ctx, cancel := context.WithCancelCause(context.Background())
-		if r.jobs[u.id()] == nil {
-			r.jobs[u.id()] = map[types.UID]*job{}
-		}
-		r.jobs[u.id()][uid] = &job{claimed: claimed, cancel: cancel}
+		mem.with(u, func(st *unitState) {
+			if st.jobs == nil {
+				st.jobs = map[types.UID]*job{}
+			}
+			st.jobs[uid] = &job{claimed: claimed, cancel: cancel}
+		})
 		return ctx
 	}
 	commands := func(cmds ...batonv1.OperatorCommand) func(types.UID) *batonv1.OperatorCommand {
@@ -73,7 +76,7 @@ func TestRunnerSettles(t *testing.T) {
 	}
 
 	r.settle(u, commands())
-	if len(r.jobs) != 0 {
-		t.Errorf("jobs left after every command went: %v", r.jobs)
+	if len(mem.byID) != 0 {
+		t.Errorf("the unit is remembered after every command went: %v", mem.byID)
 	}
 }

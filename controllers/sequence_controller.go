@@ -45,27 +45,29 @@ type Options struct {
 
 // SequenceReconciler reconciles one sequence (or one standalone command) per request.
 type SequenceReconciler struct {
-	client   client.Client
-	writer   *statusWriter
-	events   *eventPolicy
-	clock    clock.Clock
-	registry *steps.Registry
-	opts     Options
-	runner   *runner
-	phases   phaseSet
-	progress progressWrites
-	created  createdSequences
-	written  ownWrites
-	index    *memberIndex
+	client    client.Client
+	writer    *statusWriter
+	seqWriter *sequenceWriter
+	events    *eventPolicy
+	clock     clock.Clock
+	registry  *steps.Registry
+	opts      Options
+	runner    *runner
+	// units is what this process remembers of each unit between reconciles; index mirrors
+	// the cache's commands by unit.
+	units *units
+	index *memberIndex
 }
 
 // NewSequenceReconciler wires a reconciler; the clock and the recorder are injected so
 // tests can drive them.
 func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRecorder, clk clock.Clock, registry *steps.Registry, opts Options) *SequenceReconciler {
+	mem := &units{}
 	return &SequenceReconciler{
-		client: c, writer: &statusWriter{client: c, apiRead: apiReader, clock: clk},
-		events: newEventPolicy(rec, opts.CommandEvents), clock: clk, registry: registry, opts: opts,
-		index: newMemberIndex(registry, opts.Engine),
+		client: c, writer: &statusWriter{client: c, apiRead: apiReader, clock: clk, units: mem},
+		seqWriter: &sequenceWriter{client: c, units: mem},
+		events:    newEventPolicy(rec, opts.CommandEvents, mem), clock: clk, registry: registry, opts: opts,
+		units: mem, index: newMemberIndex(registry, opts.Engine),
 	}
 }
 
@@ -78,7 +80,7 @@ func NewSequenceReconciler(c client.Client, apiReader client.Reader, rec eventRe
 // SetupWithManager registers the controller, its watches (the command watch keeps the
 // member index) and the runner of in-process steps.
 func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	r.runner = newRunner(r.writer, r.registry, r.events, r.clock, r.opts.Engine, r.opts.Executer,
+	r.runner = newRunner(r.writer, r.units, r.registry, r.events, r.clock, r.opts.Engine, r.opts.Executer,
 		r.opts.MaxConcurrentSteps, r.opts.ClaimAfter, mgr.GetLogger().WithName("runner"))
 	if err := mgr.Add(r.runner); err != nil {
 		return fmt.Errorf("adding the step runner: %w", err)
@@ -94,7 +96,7 @@ func (r *SequenceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Mana
 	}}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("sequence").
-		Watches(&batonv1.OperatorCommand{}, indexing{index: r.index, next: toUnit, executer: r.opts.Executer}).
+		Watches(&batonv1.OperatorCommand{}, indexing{index: r.index, next: toUnit}).
 		Watches(&batonv1.CommandSequence{}, toUnit).
 		WatchesRawSource(source.Channel(r.runner.wake, toUnit)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
@@ -121,21 +123,19 @@ func (r *SequenceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result, error) {
 	view := r.index.members(u)
 	cmds := view.cmds
-	seq, cached, err := r.sequence(ctx, u)
+	seq, err := r.sequence(ctx, u)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	r.forgetGone(u, view)
 	if len(cmds) == 0 && seq == nil {
-		r.phases.mark(u, "")
-		r.written.forget(u)
-		r.progress.wrote(u) // nothing waits to be written for a unit that is gone
+		r.units.forget(u)
 		return ctrl.Result{}, nil
 	}
 	// The watch brings this process's last writes and queues the unit again; the requeue
 	// is only a safety net.
 	const watchBrings = time.Second
-	stale := r.written.behind(u, seen(view, seq, cached))
+	stale := r.units.behind(u, seen(view, seq))
 	staleSequence := seq != nil && slices.Contains(stale, seq.UID)
 	if len(stale) > 1 || len(stale) == 1 && !staleSequence {
 		return ctrl.Result{RequeueAfter: watchBrings}, nil // a command is behind
@@ -164,7 +164,7 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 			return requeueOnConflict(err)
 		}
 	}
-	r.phases.mark(u, plan.Status.Phase)
+	r.units.setPhase(u, plan.Status.Phase)
 
 	retireAt, err := r.retire(ctx, u, cmds, seq, plan, now)
 	if err != nil {
@@ -173,18 +173,17 @@ func (r *SequenceReconciler) reconcile(ctx context.Context, u unit) (ctrl.Result
 	return ctrl.Result{RequeueAfter: untilEarliest(now, plan.NextWake, retireAt, progressAt)}, nil
 }
 
-// seen finds an object of the unit's view by UID: the sequence or one of its commands. A
-// sequence the cache does not show yet (the one this process created, written through)
-// says nothing of what the cache will show first: it is unknown, neither stale nor shown.
-func seen(v unitView, seq *batonv1.CommandSequence, cached bool) func(types.UID) (client.Object, bool) {
-	return func(uid types.UID) (client.Object, bool) {
+// seen finds an object of the unit's view by UID: the sequence or one of its commands; nil
+// when the view holds none.
+func seen(v unitView, seq *batonv1.CommandSequence) func(types.UID) client.Object {
+	return func(uid types.UID) client.Object {
 		if seq != nil && seq.UID == uid {
-			return seq, cached
+			return seq
 		}
 		if cmd := v.lookup(uid); cmd != nil {
-			return cmd, true
+			return cmd
 		}
-		return nil, true
+		return nil
 	}
 }
 
@@ -192,7 +191,7 @@ func seen(v unitView, seq *batonv1.CommandSequence, cached bool) func(types.UID)
 // (handlers it holds, Ungated warnings given), and the jobs of those it sees completed.
 func (r *SequenceReconciler) forgetGone(u unit, v unitView) {
 	r.runner.settle(u, v.lookup)
-	r.events.forgetGone(u, len(v.cmds) == 0, v.lookup)
+	r.events.forgetGone(u, v.lookup)
 }
 
 // requeueOnConflict turns a lost race with the cache into a quiet retry: an object changed

@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -18,52 +17,21 @@ import (
 
 // sequence fetches the unit's CommandSequence from the cache; nil when there is none (or
 // the unit is a standalone command, which has none). One this process created that the
-// cache does not show yet is taken as created: creating it again would fail and put the
-// sequence off by a retry, as it did for one sequence in twenty under a burst. cached
-// says whether the cache showed it (false for none, or the one taken as created).
-func (r *SequenceReconciler) sequence(ctx context.Context, u unit) (seq *batonv1.CommandSequence, cached bool, err error) {
+// cache does not show yet is taken as created.
+func (r *SequenceReconciler) sequence(ctx context.Context, u unit) (*batonv1.CommandSequence, error) {
 	if u.standalone {
-		return nil, false, nil
+		return nil, nil
 	}
-	seq = &batonv1.CommandSequence{}
-	err = r.client.Get(ctx, client.ObjectKey{Namespace: u.namespace, Name: batonv1.SequenceName(u.key)}, seq)
+	seq := &batonv1.CommandSequence{}
+	err := r.client.Get(ctx, client.ObjectKey{Namespace: u.namespace, Name: batonv1.SequenceName(u.key)}, seq)
 	switch {
 	case err == nil:
-		r.created.forget(u)
-		return seq, true, nil
+		r.seqWriter.forgetCreated(u)
+		return seq, nil
 	case apierrors.IsNotFound(err):
-		return r.created.get(u), false, nil
+		return r.seqWriter.created(u), nil
 	}
-	return nil, false, fmt.Errorf("reading the sequence %s: %w", u.key, err)
-}
-
-// createdSequences are the CommandSequences this process created that its cache may not
-// show yet, by unit. The reconcile of a unit, one at a time, writes through its entry, so
-// the entry stays current until the cache has it.
-type createdSequences struct {
-	mu   sync.Mutex
-	byID map[string]*batonv1.CommandSequence
-}
-
-func (c *createdSequences) put(u unit, seq *batonv1.CommandSequence) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.byID == nil {
-		c.byID = map[string]*batonv1.CommandSequence{}
-	}
-	c.byID[u.id()] = seq
-}
-
-func (c *createdSequences) get(u unit) *batonv1.CommandSequence {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.byID[u.id()]
-}
-
-func (c *createdSequences) forget(u unit) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.byID, u.id())
+	return nil, fmt.Errorf("reading the sequence %s: %w", u.key, err)
 }
 
 // syncSequence creates the CommandSequence on first sight and writes the planned status
@@ -79,11 +47,10 @@ func (r *SequenceReconciler) syncSequence(ctx context.Context, u unit, seq *bato
 		if len(validation.IsValidLabelValue(u.key)) == 0 {
 			seq.Labels = map[string]string{batonv1.LabelSequence: u.key}
 		}
-		if err := r.client.Create(ctx, seq); err != nil {
-			return nil, time.Time{}, fmt.Errorf("creating the sequence %s: %w", u.key, err)
+		if err := r.seqWriter.create(ctx, u, seq); err != nil {
+			return nil, time.Time{}, err
 		}
-		r.created.put(u, seq) // no Created event: its creationTimestamp says it
-		r.progress.wrote(u)
+		// no Created event: its creationTimestamp says it
 	}
 	due, err := r.writeSequenceStatus(ctx, u, seq, plan.Status, now)
 	if err != nil {
@@ -114,20 +81,9 @@ func (r *SequenceReconciler) writeSequenceStatus(ctx context.Context, u unit, se
 	// status) straight to its final phase in one write, startedAt, current batch and start
 	// event included.
 	if !want.Phase.Terminal() {
-		if due := r.progress.due(u, now); due.After(now) {
+		if due := r.units.progressDue(u, now); due.After(now) {
 			return due, nil // written with the next write, at most progressInterval late
 		}
 	}
-	orig := seq.DeepCopy()
-	seq.Status = want
-	if err := r.client.Status().Patch(ctx, seq, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
-		*seq = *orig // it may be the created entry: it must keep saying what is stored
-		if apierrors.IsNotFound(err) {
-			r.created.forget(u) // deleted before the cache saw it: created again next time
-		}
-		return time.Time{}, fmt.Errorf("writing the status of sequence %s: %w", u.key, err)
-	}
-	r.written.wrote(u, seq)
-	r.progress.wrote(u)
-	return time.Time{}, nil
+	return time.Time{}, r.seqWriter.writeStatus(ctx, u, seq, want)
 }

@@ -20,15 +20,19 @@ import (
 // status subresource, as a merge patch guarded by the resourceVersion cmd was read at, so a
 // claim can never succeed twice and a result an executor wrote meanwhile is never
 // overwritten (the write fails with a conflict and the next reconcile sees the result).
+//
+// It records each write in the unit's memory (units) where it makes it, so no caller does,
+// and so does every other write to a command (addLabels, rewriteTTL).
 type statusWriter struct {
 	client  client.Client
 	apiRead client.Reader
 	clock   clock.Clock
+	units   *units
 }
 
 // write writes want unless it would change nothing, and reports whether it wrote. On
 // success cmd holds the new object; on failure it is unchanged.
-func (w *statusWriter) write(ctx context.Context, cmd *batonv1.OperatorCommand, want batonv1.OperatorCommandStatus) (bool, error) {
+func (w *statusWriter) write(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, want batonv1.OperatorCommandStatus) (bool, error) {
 	if equality.Semantic.DeepEqual(cmd.Status, want) {
 		return false, nil
 	}
@@ -40,6 +44,7 @@ func (w *statusWriter) write(ctx context.Context, cmd *batonv1.OperatorCommand, 
 		*cmd = *orig
 		return false, fmt.Errorf("writing the status of command %s: %w", cmd.Name, err)
 	}
+	w.units.wrote(u, cmd)
 	if !orig.Status.Phase.Terminal() && want.Phase.Terminal() {
 		commandsTotal.WithLabelValues(cmd.Spec.CommandType, string(want.Phase)).Inc()
 	}
@@ -80,8 +85,8 @@ func (b *backoff) wait(ctx context.Context, clk clock.Clock) error {
 // (an earlier attempt landed though its answer was lost), that is success; if its status
 // is still what this process last saw (only its metadata changed), the change is applied
 // to the new version; otherwise someone else owns the status now (errClaimLost).
-func (w *statusWriter) writeOwn(ctx context.Context, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus)) error {
-	return w.writeGuarded(ctx, cmd, change, func(fresh *batonv1.OperatorCommand) bool {
+func (w *statusWriter) writeOwn(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus)) error {
+	return w.writeGuarded(ctx, u, cmd, change, func(fresh *batonv1.OperatorCommand) bool {
 		return equality.Semantic.DeepEqual(fresh.Status, cmd.Status)
 	})
 }
@@ -92,8 +97,8 @@ func (w *statusWriter) writeOwn(ctx context.Context, cmd *batonv1.OperatorComman
 // after a conflict the change is applied to the new version as long as that is still
 // not completed (a cancel's Skipped, the TTL's Expired, another executor's result win)
 // and not started by another executer; otherwise errClaimLost.
-func (w *statusWriter) writeUnclaimed(ctx context.Context, cmd *batonv1.OperatorCommand, executer string, change func(*batonv1.OperatorCommandStatus)) error {
-	return w.writeGuarded(ctx, cmd, change, func(fresh *batonv1.OperatorCommand) bool {
+func (w *statusWriter) writeUnclaimed(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, executer string, change func(*batonv1.OperatorCommandStatus)) error {
+	return w.writeGuarded(ctx, u, cmd, change, func(fresh *batonv1.OperatorCommand) bool {
 		return !fresh.Status.Completed && (!fresh.Status.Started || fresh.Status.Executer == executer)
 	})
 }
@@ -101,13 +106,13 @@ func (w *statusWriter) writeUnclaimed(ctx context.Context, cmd *batonv1.Operator
 // writeGuarded writes change on cmd's status, retrying transient failures until ctx ends;
 // after a conflict it reads the command again from the API server, and applies the change
 // to the new version when mine says the command is still this process's to write.
-func (w *statusWriter) writeGuarded(ctx context.Context, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus),
+func (w *statusWriter) writeGuarded(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, change func(*batonv1.OperatorCommandStatus),
 	mine func(fresh *batonv1.OperatorCommand) bool) error {
 	var wait backoff
 	for {
 		want := *cmd.Status.DeepCopy()
 		change(&want)
-		_, err := w.write(ctx, cmd, want)
+		_, err := w.write(ctx, u, cmd, want)
 		switch {
 		case err == nil:
 			return nil
@@ -147,9 +152,9 @@ func isTransient(err error) bool {
 	return true
 }
 
-// addCommandLabels adds labels to a command in one metadata patch, guarded by the
+// addLabels adds labels to a command in one metadata patch, guarded by the
 // resourceVersion cmd was read at. It is the gate-opening write.
-func addCommandLabels(ctx context.Context, c client.Client, cmd *batonv1.OperatorCommand, labels map[string]string) (bool, error) {
+func (w *statusWriter) addLabels(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, labels map[string]string) (bool, error) {
 	if hasLabels(cmd.Labels, labels) {
 		return false, nil
 	}
@@ -158,10 +163,11 @@ func addCommandLabels(ctx context.Context, c client.Client, cmd *batonv1.Operato
 		cmd.Labels = map[string]string{}
 	}
 	maps.Copy(cmd.Labels, labels)
-	if err := c.Patch(ctx, cmd, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := w.client.Patch(ctx, cmd, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		*cmd = *orig
 		return false, fmt.Errorf("opening the gate of command %s: %w", cmd.Name, err)
 	}
+	w.units.wrote(u, cmd)
 	return true, nil
 }
 

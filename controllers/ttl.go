@@ -21,12 +21,10 @@ func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, u unit, cmds []*
 		if !ttlToRewrite(cmd) {
 			continue
 		}
-		patch := client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"ttl":%d}}`, int64(cmd.Spec.TTL)))
 		patched := cmd.DeepCopy() // cmd is the cache's object: never written through
-		if err := r.client.Patch(ctx, patched, patch); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("normalising the ttl of command %s: %w", cmd.Name, err)
+		if err := r.writer.rewriteTTL(ctx, u, patched); err != nil {
+			return err
 		}
-		r.written.wrote(u, patched)
 		cmds[i] = patched
 	}
 	return nil
@@ -37,4 +35,15 @@ func (r *SequenceReconciler) normalizeTTLs(ctx context.Context, u unit, cmds []*
 func ttlToRewrite(cmd *batonv1.OperatorCommand) bool {
 	return cmd.Spec.TTLIsString && cmd.Labels[batonv1.LabelGate] != batonv1.GateOpen &&
 		len(batonv1.CarriedRoutingLabels(cmd.Labels)) == 0
+}
+
+// rewriteTTL writes cmd's spec.ttl as int64 nanoseconds; a command already gone is no
+// error.
+func (w *statusWriter) rewriteTTL(ctx context.Context, u unit, cmd *batonv1.OperatorCommand) error {
+	patch := client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"ttl":%d}}`, int64(cmd.Spec.TTL)))
+	if err := w.client.Patch(ctx, cmd, patch); err != nil {
+		return client.IgnoreNotFound(fmt.Errorf("normalising the ttl of command %s: %w", cmd.Name, err))
+	}
+	w.units.wrote(u, cmd)
+	return nil
 }
