@@ -125,7 +125,14 @@ var _ = Describe("the contract", func() {
 		Expect(k8s.Patch(suiteCt, seq, client.MergeFrom(orig))).To(Succeed())
 
 		Eventually(sequencePhase(ns, "stop"), wait).Should(Equal(batonv1.SequenceFailed))
-		Expect(getSequence(ns, "stop").Status.Reason).To(Equal(batonv1.ReasonCancelled))
+		stopped := getSequence(ns, "stop")
+		Expect(stopped.Status.Reason).To(Equal(batonv1.ReasonCancelled))
+		// Cancelled within its first second, its Running may never have been written: the
+		// final status still says when it started and the batch it stopped.
+		Expect(stopped.Status.StartedAt).NotTo(BeNil())
+		Expect(stopped.Status.CurrentBatch).To(HaveValue(Equal(0)), "the batch it stopped")
+		Eventually(sequenceEvents(ns, "stop"), wait).Should(Equal([]string{"Normal Running: started: all 2 commands present",
+			"Normal Failed: " + stopped.Status.Message}))
 		running := getCommand(ns, "stop-0")
 		Expect(running.Status.Phase).To(Equal(batonv1.CommandFailed))
 		Expect(running.Status.Error.Reason).To(Equal(batonv1.ReasonCancelled))
