@@ -89,9 +89,12 @@ func (op *operator) observe(ctx context.Context, res dynamic.ResourceInterface, 
 
 func (op *operator) fire(ctx context.Context, res dynamic.ResourceInterface, name string) {
 	op.mu.Lock()
-	d := op.pending[name]
+	d, ok := op.pending[name]
 	delete(op.pending, name)
 	op.mu.Unlock()
+	if !ok {
+		return // a timer reset as it fired fires twice: the first firing took the event
+	}
 
 	var cmd upstream.OperatorCommand
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(d.obj.Object, &cmd); err != nil {
