@@ -49,7 +49,8 @@
 //     missing phase reads as Pending, and the CRD's schema shows it).
 //  7. Its batch is open and it is Pending: its kubescape.io/when condition is evaluated
 //     (false: Skipped, ConditionFalse; not a bool, too long, too big, failing: Failed,
-//     InvalidCondition). Then an in-process member gets ActionRun (claimed at once: its
+//     InvalidCondition). Then an in-process member gets ActionRun (claimed at once, or for a
+//     quick idempotent handler claimed and completed in one write when it returns: its
 //     planned status, phase Ready, is written only if it must wait for a slot; Deadline its
 //     TTL, MaxAttempts 1 + kubescape.io/retries; an invalid retries value fails it with
 //     InvalidRetries) unless this process already holds it (Held: queued for a slot), which

@@ -59,4 +59,3 @@ func isEventWrite(req *http.Request) bool {
 type roundTripperFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
