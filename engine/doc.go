@@ -133,31 +133,23 @@
 // batch whose members are all settled (recorded terminal, completed, passed), and a batch
 // behind a shut gate, nothing failed, whose members all wait in Pending for an in-process
 // handler with their TTL ahead. Plan.Members leaves them out, so a long chain in the middle
-// of its run is planned for its one open batch: BenchmarkDecide's chain=10000 takes ~0.7 ms
-// and ~1.4 KB, against ~3.5 ms and 2.7 MB when every member was decided. A property test
-// (checkProperties, also under FuzzDecide) compares every plan with the one that decides
-// each member.
+// of its run is planned for its one open batch (BenchmarkDecide's chain cases measure it
+// against deciding every member). A property test (checkProperties, also under FuzzDecide)
+// compares every plan with the one that decides each member.
 //
 // A caller that keeps its members in a Roster, as they arrive and change, passes its
 // Summary in the Snapshot, and the glance goes too: the settled batches that lead the
 // sequence and the waiting ones that trail it are taken whole from the summary, and a
-// decision reads only the batches between them. chain=10000/summarised takes ~2.3 µs
-// against ~0.66 ms read member by member. checkRoster (under checkProperties) keeps a
-// roster through every change of the generated sequences and compares, at each step, its
-// summary with one made from scratch and the plan it gives with the plan that reads every
-// member.
-// BenchmarkDecide, a sequence in batches of 5 caught as its middle batch opens (2 vCPU
-// Oxide virtual Turin, go1.26):
+// decision reads only the batches between them (BenchmarkDecide's summarised cases).
+// checkRoster (under checkProperties) keeps a roster through every change of the generated
+// sequences and compares, at each step, its summary with one made from scratch and the
+// plan it gives with the plan that reads every member.
 //
-//	members   ns/op       ns/member   allocs/op   allocs/member   B/op
-//	10        ~35,000     ~3,500      116         11.6            11,300
-//	100       ~225,000    ~2,250      812         8.1             94,000
-//	1000      ~2,020,000  ~2,020      7,752       7.75            869,000
-//
-// (medians of 4 runs on a noisy shared VM). Per-member time and allocations fall slightly
-// with size: the fixed cost (status, conditions, the gate-label check) spreads out; nothing
-// grows. TestAllocationsPerMemberFlat fails if allocations per member ever double from 100
-// to 1000 members. Most of the remaining cost is decoding earlier steps' JSON payloads for
-// the Env of a batch that opens; a plan that opens no gate and starts no handler decodes
+// Per member, time and allocations stay flat or fall slightly with the sequence's size
+// (BenchmarkDecide, a sequence in batches of 5 caught as its middle batch opens): the fixed
+// cost (status, conditions, the gate-label check) spreads out; nothing grows.
+// TestAllocationsPerMemberFlat fails if allocations per member ever double from 100 to
+// 1000 members. Most of the remaining cost is decoding earlier steps' JSON payloads for the
+// Env of a batch that opens; a plan that opens no gate and starts no handler decodes
 // nothing.
 package engine
