@@ -4,9 +4,7 @@
 # under bin/, and prints the directory holding the three binaries as its last line.
 # A second run with the same pinned versions builds nothing.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-# The pinned versions are read from the tools modules, so go.mod is the one place to bump them.
-pinned() { awk -v m="$1" '{ for (i = 1; i < NF; i++) if ($i == m) { print $(i + 1); exit } }' "$2"; }
+. "$(dirname "$0")/pinned.sh"
 k8s=$(pinned k8s.io/kubernetes "$root/hack/controlplane/go.mod")
 etcd=$(pinned go.etcd.io/etcd/server/v3 "$root/hack/etcd/go.mod")
 dir="$root/bin/controlplane/kubernetes-$k8s-etcd-$etcd"

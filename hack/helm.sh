@@ -3,8 +3,7 @@
 # in hack/helm/go.mod, caches it under bin/helm-<version>/, and prints the binary's path as
 # its last line. A second run with the same pinned version builds nothing.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-pinned() { awk -v m="$1" '{ for (i = 1; i < NF; i++) if ($i == m) { print $(i + 1); exit } }' "$2"; }
+. "$(dirname "$0")/pinned.sh"
 version=$(pinned helm.sh/helm/v4 "$root/hack/helm/go.mod")
 dir="$root/bin/helm-$version"
 mkdir -p "$dir"

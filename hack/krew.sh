@@ -4,8 +4,8 @@
 # exist here), caches them under bin/, and prints the directory holding the two binaries
 # as its last line. A second run with the same pinned version builds nothing.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-version=$(awk '$1 == "sigs.k8s.io/krew" { print $2; exit } $1 == "require" && $2 == "sigs.k8s.io/krew" { print $3; exit }' "$root/hack/krew/go.mod")
+. "$(dirname "$0")/pinned.sh"
+version=$(pinned sigs.k8s.io/krew "$root/hack/krew/go.mod")
 dir="$root/bin/krew-$version"
 mkdir -p "$dir"
 

@@ -5,8 +5,7 @@
 # CRDs (config/300-crds) and its config/ directory, both in the module cache. The bench's
 # peer (BENCH_PEER=tekton) reads them. A second run with the same pinned version builds nothing.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-pinned() { awk -v m="$1" '{ for (i = 1; i < NF; i++) if ($i == m) { print $(i + 1); exit } }' "$2"; }
+. "$(dirname "$0")/pinned.sh"
 version=$(pinned github.com/tektoncd/pipeline "$root/hack/tekton/go.mod")
 dir="$root/bin/tekton-$version"
 mkdir -p "$dir"

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -49,15 +50,7 @@ func parseSamples(r io.Reader, names ...string) ([]sample, error) {
 		}
 	}
 	// Families come from a map: the order is made stable for the callers and tests.
-	slices.SortStableFunc(out, func(a, b sample) int {
-		switch {
-		case a.name < b.name:
-			return -1
-		case a.name > b.name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b sample) int { return strings.Compare(a.name, b.name) })
 	return out, nil
 }
 
