@@ -5,6 +5,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
+	"github.com/batonhq/baton/engine"
 )
 
 // Metrics are served on controller-runtime's registry, beside its own reconcile metrics
@@ -62,7 +63,7 @@ func (s *units) setPhase(u unit, phase batonv1.SequencePhase) {
 func (s *units) countPhase(st *unitState, phase batonv1.SequencePhase) {
 	if s.sequences == nil {
 		s.sequences = map[batonv1.SequencePhase]int{}
-		for _, p := range []batonv1.SequencePhase{batonv1.SequenceAssembling, batonv1.SequenceRunning, batonv1.SequenceSucceeded, batonv1.SequenceFailed} {
+		for _, p := range engine.SequencePhases() {
 			sequencesByPhase.WithLabelValues(string(p)).Set(0)
 		}
 	}

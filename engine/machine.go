@@ -123,6 +123,10 @@ var commandOrdinals = func() map[batonv1.CommandPhase]int {
 	return m
 }()
 
+// SequencePhases lists every sequence phase in the machine's order, for callers that keep
+// something per phase (the baton_sequences gauge).
+func SequencePhases() []batonv1.SequencePhase { return slices.Clone(sequenceStates) }
+
 func sequenceOrdinal(p batonv1.SequencePhase) int {
 	return slices.Index(sequenceStates, p)
 }
