@@ -39,7 +39,7 @@ func startControlPlane(tree, dir string, extra ...*apiextensionsv1.CustomResourc
 	}
 	env.CRDDirectoryPaths = []string{filepath.Join(tree, "config", "crd", "bases")}
 	env.CRDs = extra
-	cfg, err := env.Start()
+	cfg, err := localcluster.StartGuarded(env)
 	if err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}

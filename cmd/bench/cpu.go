@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/batonhq/baton/internal/localcluster"
 )
 
 // The processes whose CPU a measure splits out; the rest of the machine is the rest.
@@ -140,23 +141,8 @@ func machineBusy() (float64, error) {
 // childPID finds the process named comm that this process started: envtest's
 // kube-apiserver and etcd. 0 when there is none.
 func childPID(comm string) int {
-	self := os.Getpid()
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, dir := range dirs {
-		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
-		if err != nil {
-			continue
-		}
-		open, closing := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-		if open < 0 || closing < open {
-			continue
-		}
-		f := strings.Fields(string(stat[closing+1:]))
-		if len(f) < 2 || string(stat[open+1:closing]) != comm || f[1] != strconv.Itoa(self) {
-			continue
-		}
-		pid, err := strconv.Atoi(filepath.Base(dir))
-		if err == nil {
+	for pid, name := range localcluster.Children() {
+		if name == comm {
 			return pid
 		}
 	}

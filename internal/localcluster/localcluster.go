@@ -91,7 +91,7 @@ func StartEnv(opts ...EnvOption) (*envtest.Environment, *rest.Config, client.Wit
 	for _, opt := range opts {
 		opt(env)
 	}
-	cfg, err := env.Start()
+	cfg, err := StartGuarded(env)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}

@@ -153,7 +153,7 @@ func TestChart(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := &envtest.Environment{BinaryAssetsDirectory: assets, Scheme: scheme}
-	cfg, err := env.Start()
+	cfg, err := localcluster.StartGuarded(env)
 	if err != nil {
 		t.Fatalf("starting kube-apiserver and etcd: %v", err)
 	}
