@@ -23,9 +23,10 @@ import (
 // runner executes in-process handlers: it claims a command as its gate opens, runs its
 // handler with a context ending at the command's TTL, retries what the handler marks
 // retryable, and writes the result. An idempotent handler runs unclaimed for up to
-// claimAfter: one that returns by then is claimed and completed in one write (quickstep.go). At most maxConcurrent handlers run at once, the oldest
-// waiting command first (slotPool); a member that must wait for a slot is written Ready
-// first, so kubectl shows why it waits.
+// claimAfter: one that returns by then is claimed and completed in one write
+// (quickstep.go). At most maxConcurrent handlers run at once, the oldest waiting command
+// first (slotPool); a member that must wait for a slot is written Ready first, so kubectl
+// shows why it waits.
 //
 // It is a manager Runnable: handlers run only while the manager does (and, with leader
 // election, while it leads), and stopping waits for them — except a handler that ignores
@@ -327,11 +328,8 @@ func (r *runner) started(u unit, cmd *batonv1.OperatorCommand) {
 
 // claim marks the command started by this executer, guarded by the resourceVersion it was
 // planned from: only one claim of a given observation ever succeeds. A job whose context
-// (jobCtx) ended is not claimed: the check and the mark are one step under the lock that
-// cancelUnit takes (the units' lock), so a cancel either comes first and no claim is sent, or comes after the
-// claim was marked, and then the claim and the cancel's Skipped write, guarded by the same
-// resourceVersion, cannot both land.
-// write is writeOwn, or writeUnclaimed for a handler that began before its claim.
+// (jobCtx) ended is not claimed (mark). write is writeOwn, or writeUnclaimed for a handler
+// that began before its claim.
 func (r *runner) claim(jobCtx, ctx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, plan engine.MemberPlan,
 	write func(context.Context, unit, *batonv1.OperatorCommand, func(*batonv1.OperatorCommandStatus)) error) error {
 	if err := r.mark(jobCtx, u, j); err != nil {
@@ -350,7 +348,7 @@ func (r *runner) claim(jobCtx, ctx context.Context, u unit, j *job, cmd *batonv1
 }
 
 // mark sets the job claimed unless its context (jobCtx) ended: one step under the lock
-// that cancelUnit takes, so a cancel either comes first (errNotClaimed: nothing is
+// that cancelUnit takes (the units' lock), so a cancel either comes first (errNotClaimed: nothing is
 // written) or after, and then the write that follows and the cancel's Skipped write,
 // guarded by the same resourceVersion, cannot both land.
 func (r *runner) mark(jobCtx context.Context, u unit, j *job) error {
@@ -492,7 +490,7 @@ func (r *runner) finish(ctx context.Context, u unit, cmd *batonv1.OperatorComman
 		runErr = err
 	}
 	now := r.now()
-	outcome := func(s *batonv1.OperatorCommandStatus) {
+	result := func(s *batonv1.OperatorCommandStatus) {
 		if claim {
 			s.Started, s.StartedAt, s.Executer = true, &now, r.executer
 			s.Attempts++
@@ -516,13 +514,13 @@ func (r *runner) finish(ctx context.Context, u unit, cmd *batonv1.OperatorComman
 	if claim {
 		write = r.writeUnclaimed
 	}
-	err := write(ctx, u, cmd, outcome)
+	err := write(ctx, u, cmd, result)
 	if isRejected(err) {
 		// Refused for good: sending it again would be refused again. The step fails with
 		// the server's message, without the payload; the handler is not run again.
 		data, runErr = nil, &engine.ReasonError{Reason: batonv1.ReasonResultRejected,
 			Message: "the API server refused the result: " + serverMessage(err)}
-		err = write(ctx, u, cmd, outcome)
+		err = write(ctx, u, cmd, result)
 	}
 	if err != nil {
 		return err
