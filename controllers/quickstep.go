@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
 	"github.com/batonhq/baton/engine"
@@ -40,6 +41,7 @@ func (r *runner) runUnclaimed(ctx, writeCtx context.Context, u unit, j *job, cmd
 		r.release(u, cmd)
 		return nil, true
 	}
+	began := r.now()
 	done := r.begin(ctx, cmd, handler, env, log)
 	claimAt := r.clock.NewTimer(r.claimAfter)
 	defer claimAt.Stop()
@@ -50,25 +52,26 @@ func (r *runner) runUnclaimed(ctx, writeCtx context.Context, u unit, j *job, cmd
 			// step is, each retry recorded.
 			first := make(chan outcome, 1)
 			first <- res
-			return first, !r.claimLate(ctx, writeCtx, u, j, cmd, plan, first, log)
+			return first, !r.claimLate(ctx, writeCtx, u, j, cmd, plan, began, first, log)
 		}
 		r.slots.release()
-		r.completeUnclaimed(ctx, writeCtx, u, j, cmd, res, log)
+		r.completeUnclaimed(ctx, writeCtx, u, j, cmd, began, res, log)
 		return nil, true
 	case <-claimAt.C():
-		return done, !r.claimLate(ctx, writeCtx, u, j, cmd, plan, done, log)
+		return done, !r.claimLate(ctx, writeCtx, u, j, cmd, plan, began, done, log)
 	case <-ctx.Done():
 		r.dropUnclaimed(ctx, u, cmd, done, log)
 		return nil, true
 	}
 }
 
-// claimLate claims a command whose handler began unclaimed, and records Started. When the
+// claimLate claims a command whose handler began unclaimed, at began (its startedAt: when
+// the handler began, not the claim's late instant), and records Started. When the
 // claim is not made, the handler's context is ended, its outcome awaited and dropped, its
 // slot freed and the command released; false then.
 func (r *runner) claimLate(ctx, writeCtx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand,
-	plan engine.MemberPlan, done <-chan outcome, log logr.Logger) bool {
-	err := r.claim(ctx, writeCtx, u, j, cmd, plan, r.writeUnclaimed)
+	plan engine.MemberPlan, began metav1.Time, done <-chan outcome, log logr.Logger) bool {
+	err := r.claim(ctx, writeCtx, u, j, cmd, plan, began, r.writeUnclaimed)
 	if err == nil {
 		r.started(u, cmd)
 		return true
@@ -80,15 +83,16 @@ func (r *runner) claimLate(ctx, writeCtx context.Context, u unit, j *job, cmd *b
 }
 
 // completeUnclaimed writes the claim and the outcome of a handler that returned within
-// claimAfter, in one write; nothing when the job's context ended first (a cancel, the TTL:
+// claimAfter, in one write, startedAt when it began; nothing when the job's context ended first (a cancel, the TTL:
 // the reconciler's write wins) or the command changed hands meanwhile.
-func (r *runner) completeUnclaimed(ctx, writeCtx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, res outcome, log logr.Logger) {
+func (r *runner) completeUnclaimed(ctx, writeCtx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand,
+	began metav1.Time, res outcome, log logr.Logger) {
 	if err := r.mark(ctx, u, j); err != nil {
 		log.V(1).Info("ended before its result was written; nothing written", "error", err.Error())
 		r.release(u, cmd)
 		return
 	}
-	err := r.finish(writeCtx, u, cmd, res.payload, res.err, true)
+	err := r.finish(writeCtx, u, cmd, res.payload, res.err, &began)
 	switch {
 	case err == nil:
 	case errors.Is(err, errClaimLost):

@@ -104,6 +104,25 @@ var _ = Describe("--claim-after", func() {
 		Expect(h.count("slow")).To(Equal(1))
 	})
 
+	It("records when a step claimed late began, not when it was claimed", func() {
+		// Over a second: a startedAt taken at the claim would read at least one second
+		// after the handler's start, at the second's precision the API server keeps.
+		startManager(options(1100*time.Millisecond), h)
+		newCommand(ns, "late").Type("block-idempotent").Create()
+		Eventually(phaseOf(ns, "late"), wait).Should(Equal(batonv1.CommandRunning))
+		h.unblock("late")
+
+		seen := changes("late")["late"]
+		Expect(seen).To(HaveLen(2), "the claim, then the result: %+v", seen)
+		runs := h.invocations("late")
+		Expect(runs).To(HaveLen(1))
+		began := runs[0].start.Truncate(time.Second)
+		Expect(seen[0].StartedAt).NotTo(BeNil())
+		Expect(seen[0].StartedAt.Time.After(began)).To(BeFalse(),
+			"startedAt %s is when the handler began (%s), not the claim", seen[0].StartedAt.Time, began)
+		Expect(seen[1].StartedAt.Equal(seen[0].StartedAt)).To(BeTrue(), "the result keeps the claim's startedAt")
+	})
+
 	It("sends a one write refused for good again as the failure without its payload, ResultRejected", func() {
 		refuseLongPayloads(ns)
 		startManager(options(wait), h)

@@ -310,7 +310,7 @@ var errNotClaimed = errors.New("the job ended before its claim")
 // (the command released, its slot freed) when the claim was not made.
 func (r *runner) claimFirst(jobCtx, writeCtx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand,
 	plan engine.MemberPlan, log logr.Logger) bool {
-	if err := r.claim(jobCtx, writeCtx, u, j, cmd, plan, r.writer.writeOwn); err != nil {
+	if err := r.claim(jobCtx, writeCtx, u, j, cmd, plan, r.now(), r.writer.writeOwn); err != nil {
 		log.V(1).Info("not claimed; reconciling again", "error", err.Error())
 		r.slots.release()
 		r.release(u, cmd)
@@ -328,16 +328,16 @@ func (r *runner) started(u unit, cmd *batonv1.OperatorCommand) {
 
 // claim marks the command started by this executer, guarded by the resourceVersion it was
 // planned from: only one claim of a given observation ever succeeds. A job whose context
-// (jobCtx) ended is not claimed (mark). write is writeOwn, or writeUnclaimed for a handler
-// that began before its claim.
+// (jobCtx) ended is not claimed (mark). began is when the handler began (status.startedAt),
+// the claim's own instant for a handler claimed before it runs. write is writeOwn, or
+// writeUnclaimed for a handler that began before its claim.
 func (r *runner) claim(jobCtx, ctx context.Context, u unit, j *job, cmd *batonv1.OperatorCommand, plan engine.MemberPlan,
-	write func(context.Context, unit, *batonv1.OperatorCommand, func(*batonv1.OperatorCommandStatus)) error) error {
+	began metav1.Time, write func(context.Context, unit, *batonv1.OperatorCommand, func(*batonv1.OperatorCommandStatus)) error) error {
 	if err := r.mark(jobCtx, u, j); err != nil {
 		return err
 	}
-	now := r.now()
 	status := *plan.Status
-	status.Started, status.StartedAt = true, &now
+	status.Started, status.StartedAt = true, &began
 	status.Completed, status.CompletedAt = false, nil
 	status.Executer = r.executer
 	status.Phase = batonv1.CommandRunning
@@ -474,13 +474,14 @@ func (r *runner) await(ctx context.Context, cmd *batonv1.OperatorCommand, done <
 
 // complete writes the handler's outcome.
 func (r *runner) complete(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, payload any, runErr error) error {
-	return r.finish(ctx, u, cmd, payload, runErr, false)
+	return r.finish(ctx, u, cmd, payload, runErr, nil)
 }
 
-// finish writes the handler's outcome; with claim, the claim too, in the same write
-// (writeUnclaimed), for a handler that ran unclaimed, and then Started is recorded before
-// the outcome.
-func (r *runner) finish(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, payload any, runErr error, claim bool) error {
+// finish writes the handler's outcome; for a handler that ran unclaimed, began (when it
+// began) is not nil and the claim goes in the same write (writeUnclaimed), and then Started
+// is recorded before the outcome.
+func (r *runner) finish(ctx context.Context, u unit, cmd *batonv1.OperatorCommand, payload any, runErr error, began *metav1.Time) error {
+	claim := began != nil
 	var data []byte
 	if runErr == nil {
 		var err error
@@ -492,7 +493,7 @@ func (r *runner) finish(ctx context.Context, u unit, cmd *batonv1.OperatorComman
 	now := r.now()
 	result := func(s *batonv1.OperatorCommandStatus) {
 		if claim {
-			s.Started, s.StartedAt, s.Executer = true, &now, r.executer
+			s.Started, s.StartedAt, s.Executer = true, began, r.executer
 			s.Attempts++
 			s.Error = nil
 		}
