@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	batonv1 "github.com/batonhq/baton/api/v1alpha1"
@@ -243,7 +244,17 @@ var _ = Describe("the runner, cancelled at once after a start with a free slot",
 			entered.Add(1)
 			return "ran", nil
 		}))
-		r := controllers.NewStepRunner(k8s, discardEvents{}, registry)
+		// The claim's write takes 100 ms here: "at once" must mean before the handler could
+		// begin after a claim, even when this goroutine is starved for a few milliseconds
+		// on a loaded machine (the handler of a claim that lands before the cancel is
+		// entered only once its context was checked, after that write).
+		slowClaims := interceptor.NewClient(k8s, interceptor.Funcs{
+			SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+				time.Sleep(100 * time.Millisecond)
+				return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+			},
+		})
+		r := controllers.NewStepRunner(slowClaims, discardEvents{}, registry)
 		DeferCleanup(r.Stop)
 		const runs = 200
 		for i := range runs {
